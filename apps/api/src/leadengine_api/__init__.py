@@ -1,0 +1,1 @@
+"""LeadEngine API service."""

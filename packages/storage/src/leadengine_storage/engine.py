@@ -1,0 +1,55 @@
+"""Async engines for the two supported databases.
+
+SQLite (embedded default) runs in WAL mode with foreign keys on and a busy timeout, so the
+in-process worker and the API can share the file. PostgreSQL uses psycopg 3 with a bounded pool.
+Creating an engine opens no connection; the first query does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+__all__ = ["create_engine", "ping"]
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, pool_timeout: float = 5.0, echo: bool = False
+) -> AsyncEngine:
+    """Build the engine for `url`, creating the SQLite file's folder when needed."""
+    if url.startswith("sqlite"):
+        _, _, path = url.partition(":///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+    )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise when the database does not answer a trivial query."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
