@@ -1,0 +1,98 @@
+"""Users, their roles and what each role may do."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from uuid import UUID
+
+from leadengine_core.errors import ValidationFailed
+
+
+class Role(StrEnum):
+    ADMIN = "ADMIN"
+    SUPERVISOR = "SUPERVISOR"
+    AGENT = "AGENT"
+
+
+class Permission(StrEnum):
+    TICKETS_READ = "tickets:read"
+    TICKETS_WRITE = "tickets:write"
+    CONTACTS_READ = "contacts:read"
+    CONTACTS_WRITE = "contacts:write"
+    LEADS_READ = "leads:read"
+    LEADS_WRITE = "leads:write"
+    QUEUES_READ = "queues:read"
+    QUEUES_WRITE = "queues:write"
+    INSTANCES_READ = "instances:read"
+    INSTANCES_WRITE = "instances:write"
+    USERS_READ = "users:read"
+    USERS_WRITE = "users:write"
+    REPORTS_READ = "reports:read"
+    SETTINGS_READ = "settings:read"
+    SETTINGS_WRITE = "settings:write"
+
+
+_AGENT = frozenset(
+    {
+        Permission.TICKETS_READ,
+        Permission.TICKETS_WRITE,
+        Permission.CONTACTS_READ,
+        Permission.CONTACTS_WRITE,
+        Permission.LEADS_READ,
+        Permission.LEADS_WRITE,
+        Permission.QUEUES_READ,
+        Permission.INSTANCES_READ,
+    }
+)
+_SUPERVISOR = _AGENT | {
+    Permission.QUEUES_WRITE,
+    Permission.USERS_READ,
+    Permission.REPORTS_READ,
+    Permission.SETTINGS_READ,
+}
+PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {Role.AGENT: _AGENT, Role.SUPERVISOR: _SUPERVISOR, Role.ADMIN: frozenset(Permission)}
+)
+"""Agents work conversations; supervisors also run queues and read the team; admins do all,
+including users, WhatsApp instances and tenant settings."""
+
+
+def permissions_for(role: Role) -> frozenset[Permission]:
+    return PERMISSIONS[role]
+
+
+def normalize_email(value: str) -> str:
+    """Trimmed and lower-cased, so `(tenant, email)` is unique however people type it."""
+    email = value.strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not (local and at and domain) or any(char.isspace() for char in email):
+        raise ValidationFailed("not an email address", details={"email": value})
+    return email
+
+
+@dataclass(slots=True, kw_only=True)
+class User:
+    tenant_id: UUID
+    id: UUID
+    email: str
+    name: str
+    password_hash: str = field(repr=False)
+    created_at: datetime
+    updated_at: datetime
+    role: Role = Role.AGENT
+    is_active: bool = True
+    last_login_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.email = normalize_email(self.email)
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_for(self.role)
+
+    def can(self, permission: Permission) -> bool:
+        return self.is_active and permission in self.permissions
