@@ -6,6 +6,7 @@ PACKAGES := leadengine-core leadengine-contracts leadengine-shared leadengine-st
 
 run: sync
 	$(UV) run leadengine db upgrade
+	$(UV) run leadengine db seed --demo
 	$(UV) run leadengine serve
 
 test: sync

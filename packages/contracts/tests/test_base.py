@@ -1,7 +1,6 @@
 import pytest
-from pydantic import ValidationError
-
 from leadengine_contracts.base import WireModel
+from pydantic import ValidationError
 
 
 class Sample(WireModel):

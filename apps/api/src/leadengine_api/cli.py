@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 
 from leadengine_shared.logging import configure_logging
-from leadengine_shared.settings import ConfigurationError, Settings, load_settings
+from leadengine_shared.settings import ConfigurationError, Environment, Settings, load_settings
 
 __all__ = ["main"]
 
@@ -32,8 +33,35 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.db_command == "upgrade":
         migrate.upgrade(settings.database_url, args.revision)
-    else:
+    elif args.db_command == "downgrade":
         migrate.downgrade(settings.database_url, args.revision)
+    else:
+        return asyncio.run(_seed(settings))
+    return 0
+
+
+async def _seed(settings: Settings) -> int:
+    from leadengine_shared.runtime import SystemClock, Uuid7Ids
+    from leadengine_storage.engine import create_engine
+    from leadengine_storage.unit_of_work import unit_of_work_factory
+
+    from leadengine_api.seed import DEMO, seed_demo
+
+    if settings.environment is Environment.PRODUCTION:
+        print("leadengine: refusing to seed demo credentials in production", file=sys.stderr)
+        return 2
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work_factory(engine)() as uow:
+            created = await seed_demo(uow, SystemClock(), Uuid7Ids())
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    print(f"demo tenant {'created' if created else 'already present'}:")
+    print(f"  tenantSlug={DEMO.tenant_slug}")
+    print(f"  admin  {DEMO.admin_email} / {DEMO.admin_password}")
+    print(f"  agent  {DEMO.agent_email} / {DEMO.agent_password}")
+    print(f"  WhatsApp instance (broker session id) {DEMO.instance_broker_id}")
     return 0
 
 
@@ -41,6 +69,17 @@ def _doctor(settings: Settings, _: argparse.Namespace) -> int:
     from leadengine_api.doctor import run_checks
 
     return run_checks(settings)
+
+
+def _openapi(_: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from leadengine_api.openapi import write_or_check
+
+    stale = write_or_check(Path(args.openapi), Path(args.markdown), check=args.check)
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'}: {path}")
+    return 1 if (args.check and stale) else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,7 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument("revision", nargs="?", default="head")
     downgrade = db_commands.add_parser("downgrade", help="migrate down (default: to empty)")
     downgrade.add_argument("revision", nargs="?", default="base")
+    seed = db_commands.add_parser("seed", help="create the demo tenant (development only)")
+    seed.add_argument("--demo", action="store_true", required=True, help="the demo tenant")
     db.set_defaults(handler=_db)
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI and Markdown API documents")
+    openapi.add_argument(
+        "--openapi", default="packages/contracts/src/leadengine_contracts/openapi.json"
+    )
+    openapi.add_argument("--markdown", default="docs/api/README.md")
+    openapi.add_argument("--check", action="store_true", help="fail when a file is stale")
+    openapi.set_defaults(handler=_openapi)
 
     doctor = commands.add_parser("doctor", help="check this machine and configuration")
     doctor.set_defaults(handler=_doctor)

@@ -10,11 +10,11 @@ from leadengine_shared.metrics import CONTENT_TYPE_LATEST, render
 from leadengine_storage.engine import ping
 from leadengine_storage.migrate import current_revision
 from litestar import Response, Router, get
-from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadengine_api.context import AppContext
+from leadengine_api.injected import Context
 
 __all__ = ["router"]
 
@@ -44,7 +44,7 @@ def _whatsapp_runtime(context: AppContext) -> dict[str, Any]:
 
 
 @get("/healthz", operation_id="getHealth", tags=["operations"])
-async def healthz(context: NamedDependency[AppContext]) -> dict[str, Any]:
+async def healthz(context: Context) -> dict[str, Any]:
     """Liveness: always 200 while the process serves; the body says what is degraded."""
     database = await _database_status(context)
     return {
@@ -58,7 +58,7 @@ async def healthz(context: NamedDependency[AppContext]) -> dict[str, Any]:
 
 
 @get("/ready", operation_id="getReadiness", tags=["operations"])
-async def ready(context: NamedDependency[AppContext]) -> Response[dict[str, Any]]:
+async def ready(context: Context) -> Response[dict[str, Any]]:
     """Readiness: 503 until the database answers and is migrated to this build's head."""
     database = await _database_status(context)
     is_ready = database["status"] == "up" and database.get("migrated", False)
@@ -69,7 +69,7 @@ async def ready(context: NamedDependency[AppContext]) -> Response[dict[str, Any]
 
 
 @get("/metrics", operation_id="getMetrics", tags=["operations"], media_type=CONTENT_TYPE_LATEST)
-async def metrics(context: NamedDependency[AppContext]) -> bytes:
+async def metrics(context: Context) -> bytes:
     return render(context.registry)
 
 

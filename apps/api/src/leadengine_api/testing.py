@@ -6,11 +6,13 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
+import httpx
 import uvicorn
-from litestar import Litestar
+from litestar.types import ASGIApp
 
-__all__ = ["free_port", "serve"]
+__all__ = ["Account", "free_port", "register_tenant", "serve"]
 
 
 def free_port() -> int:
@@ -20,7 +22,7 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve(app: Litestar) -> AsyncIterator[str]:
+async def serve(app: ASGIApp) -> AsyncIterator[str]:
     """Run `app` under uvicorn in this event loop; yield its base URL; stop it afterwards."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_config=None, lifespan="on")
@@ -36,3 +38,53 @@ async def serve(app: Litestar) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@dataclass(slots=True)
+class Account:
+    """A registered tenant with its first ADMIN, and ready-made auth headers."""
+
+    tenant_id: str
+    tenant_slug: str
+    user_id: str
+    email: str
+    password: str
+    access_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+TEST_PASSWORD = "password-123"  # noqa: S105 (test accounts only)
+
+
+async def register_tenant(
+    http: httpx.AsyncClient, slug: str, *, email: str | None = None, password: str = TEST_PASSWORD
+) -> Account:
+    """Register a new tenant through the API and log its ADMIN in."""
+    email = email or f"admin@{slug}.test"
+    created = await http.post(
+        "/api/auth/register",
+        json={
+            "name": f"Admin {slug}",
+            "email": email,
+            "password": password,
+            "tenantName": slug.title(),
+            "tenantSlug": slug,
+        },
+    )
+    created.raise_for_status()
+    login = await http.post(
+        "/api/auth/login", json={"email": email, "password": password, "tenantSlug": slug}
+    )
+    login.raise_for_status()
+    body = created.json()
+    return Account(
+        tenant_id=body["tenant"]["id"],
+        tenant_slug=slug,
+        user_id=body["user"]["id"],
+        email=email,
+        password=password,
+        access_token=login.json()["accessToken"],
+    )

@@ -1,8 +1,12 @@
 """Async engines for the two supported databases.
 
 SQLite (embedded default) runs in WAL mode with foreign keys on and a busy timeout, so the
-in-process worker and the API can share the file. PostgreSQL uses psycopg 3 with a bounded pool.
-Creating an engine opens no connection; the first query does.
+in-process worker and the API can share the file. Python's sqlite3 driver would otherwise start
+transactions itself (and never for SAVEPOINT), so SQLAlchemy emits the BEGIN: that makes
+SAVEPOINTs real, and BEGIN IMMEDIATE takes the write lock up front, so two transactions that
+read and then write wait for each other (busy timeout) instead of failing with "database is
+locked" on their first write. PostgreSQL uses psycopg 3 with a bounded pool. Creating an engine
+opens no connection; the first query does.
 """
 
 from __future__ import annotations
@@ -10,13 +14,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 __all__ = ["create_engine", "ping"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _casefold(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: ConnectionPoolEntry) -> None:
@@ -26,6 +34,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _: ConnectionPoolEntry) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    # SQLite's own lower() folds ASCII only; searches use this so "JOÃO" matches "joão".
+    dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(
@@ -36,8 +50,10 @@ def create_engine(
         _, _, path = url.partition(":///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        # isolation_level=None: the driver stops emitting BEGIN; `_sqlite_begin` does it.
+        engine = create_async_engine(url, echo=echo, connect_args={"isolation_level": None})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         url,

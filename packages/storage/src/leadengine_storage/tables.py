@@ -4,7 +4,7 @@ Rules that can be broken by a race live here as constraints, not only in code:
 one contact per (tenant, phone identity / LID / group JID), one lead per contact, one open
 ticket per (tenant, contact, instance), one message per (tenant, instance, provider id) and per
 (tenant, idempotency key), one instance per broker session id. Every tenant-owned row carries
-`tenant_id`, and every index that serves a list starts with it.
+`tenant_id`, and every index that serves a tenant-wide list starts with it.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+OptionalJsonDoc = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+"""For nullable documents: Python None is stored as SQL NULL rather than the JSON `null`."""
 
 
 def _id() -> Column[Any]:
@@ -143,12 +145,13 @@ contacts = Table(
     Column("custom_fields", JsonDoc, nullable=False),
     Column("last_interaction_at", UtcDateTime),
     *_timestamps(),
-    UniqueConstraint("tenant_id", "primary_phone"),
     Index("ix_contacts_tenant_updated", "tenant_id", "updated_at", "id"),
 )
 
 # Every way a WhatsApp conversation names a contact (phone identity key, @lid alias, group JID)
-# is a row here; the unique key is what stops two workers creating the same person twice.
+# is a row here; the unique key is what stops two workers creating the same person twice, and
+# since both spellings of a Brazilian mobile share one identity key, it is also what makes the
+# phone unique per tenant (`contacts.primary_phone` is only the number as first seen).
 contact_identities = Table(
     "contact_identities",
     metadata,
@@ -170,6 +173,7 @@ contact_tags = Table(
     Column("contact_id", Uuid, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
     Column("tag", String(60), primary_key=True),
     Column("tenant_id", Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
     Index("ix_contact_tags_tenant_tag", "tenant_id", "tag"),
 )
 
@@ -259,7 +263,7 @@ tickets = Table(
         postgresql_where=_OPEN_TICKET_WHERE,
         sqlite_where=_OPEN_TICKET_WHERE,
     ),
-    Index("ix_tickets_tenant_assignee", "tenant_id", "assignee_id", "last_activity_at"),
+    Index("ix_tickets_tenant_assignee", "tenant_id", "assignee_id", "last_activity_at", "id"),
     Index("ix_tickets_contact", "contact_id"),
     # One open ticket per (tenant, contact, instance). A ticket without an instance uses its
     # tenant id in the instance slot, so "no instance" is one slot too (NULLs never collide).
@@ -302,10 +306,10 @@ messages = Table(
     Column("status", String(20), nullable=False),
     Column("text", Text),
     Column("caption", Text),
-    Column("media", JsonDoc),
-    Column("location", JsonDoc),
-    Column("contacts", JsonDoc),
-    Column("sender", JsonDoc),
+    Column("media", OptionalJsonDoc),
+    Column("location", OptionalJsonDoc),
+    Column("contacts", OptionalJsonDoc),
+    Column("sender", OptionalJsonDoc),
     Column("provider_message_id", String(128)),
     Column("idempotency_key", String(200)),
     Column("quoted_provider_id", String(128)),
@@ -318,8 +322,16 @@ messages = Table(
     Column("delivered_at", UtcDateTime),
     Column("read_at", UtcDateTime),
     *_timestamps(),
-    UniqueConstraint("tenant_id", "instance_id", "provider_message_id"),
     UniqueConstraint("tenant_id", "idempotency_key"),
+    # One row per provider id and WhatsApp account; like the open-ticket slot, a message
+    # without an instance uses the tenant id, so "no instance" is one account too.
+    Index(
+        "uq_messages_provider_message",
+        "tenant_id",
+        func.coalesce(text("instance_id"), text("tenant_id")),
+        "provider_message_id",
+        unique=True,
+    ),
     # A thread, oldest to newest and back: keyset on (occurred_at, id) within a ticket.
     Index("ix_messages_ticket_time", "ticket_id", "occurred_at", "id"),
     Index("ix_messages_tenant_created", "tenant_id", "created_at"),

@@ -65,9 +65,6 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
-        sa.UniqueConstraint(
-            "tenant_id", "primary_phone", name=op.f("uq_contacts_tenant_id_primary_phone")
-        ),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
@@ -178,6 +175,7 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.Uuid(), nullable=False),
         sa.Column("tag", sa.String(length=60), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"],
             ["contacts.id"],
@@ -315,7 +313,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_tickets_tenant_assignee",
-            ["tenant_id", "assignee_id", "last_activity_at"],
+            ["tenant_id", "assignee_id", "last_activity_at", "id"],
             unique=False,
         )
         batch_op.create_index(
@@ -469,12 +467,6 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "tenant_id", "idempotency_key", name=op.f("uq_messages_tenant_id_idempotency_key")
         ),
-        sa.UniqueConstraint(
-            "tenant_id",
-            "instance_id",
-            "provider_message_id",
-            name=op.f("uq_messages_tenant_id_instance_id_provider_message_id"),
-        ),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
@@ -483,6 +475,14 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_messages_ticket_time", ["ticket_id", "occurred_at", "id"], unique=False
         )
+
+    # Hand-written: autogenerate cannot compare expression indexes (see tables.messages).
+    op.create_index(
+        "uq_messages_provider_message",
+        "messages",
+        ["tenant_id", sa.text("coalesce(instance_id, tenant_id)"), "provider_message_id"],
+        unique=True,
+    )
 
     op.create_table(
         "ticket_notes",
@@ -528,6 +528,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_ticket_notes_ticket_time")
 
     op.drop_table("ticket_notes")
+    op.drop_index("uq_messages_provider_message", table_name="messages")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_ticket_time")
         batch_op.drop_index("ix_messages_tenant_created")
