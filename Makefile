@@ -4,10 +4,10 @@ PACKAGES := leadengine-core leadengine-contracts leadengine-shared leadengine-st
 
 .PHONY: run test bootstrap sync test-packages lint typecheck layers build
 
+# The whole embedded demo, one foreground command (Ctrl-C stops it): migrations, demo seed,
+# the API with its in-process worker on :8000 and the broker simulator on :8081, wired together.
 run: sync
-	$(UV) run leadengine db upgrade
-	$(UV) run leadengine db seed --demo
-	$(UV) run leadengine serve
+	$(UV) run leadengine demo
 
 test: sync
 	$(UV) run pytest

@@ -1,7 +1,8 @@
 """An API served on loopback over SQLite and PostgreSQL, migrated once, emptied per test."""
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -47,17 +48,32 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(f"{request.param}_database"))
 
 
+ServeApi = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
 @pytest.fixture
-async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+def serve_api(database_url: str) -> ServeApi:
+    """Serve the app over an emptied, migrated database with setting overrides."""
+
+    @asynccontextmanager
+    async def served(**overrides: object) -> AsyncIterator[httpx.AsyncClient]:
+        engine = create_engine(database_url)
+        await truncate_all(engine)
+        await engine.dispose()
+        settings = load_settings(
+            database_url=database_url, environment="test", jwt_secret=TEST_JWT_SECRET, **overrides
+        )
+        async with (
+            serve(create_app(settings)) as base_url,
+            httpx.AsyncClient(base_url=base_url, timeout=60) as http,
+        ):
+            yield http
+
+    return served
+
+
+@pytest.fixture
+async def api(serve_api: ServeApi) -> AsyncIterator[httpx.AsyncClient]:
     """A fresh, empty, migrated database behind a real HTTP server."""
-    engine = create_engine(database_url)
-    await truncate_all(engine)
-    await engine.dispose()
-    settings = load_settings(
-        database_url=database_url, environment="test", jwt_secret=TEST_JWT_SECRET
-    )
-    async with (
-        serve(create_app(settings)) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
-    ):
+    async with serve_api() as http:
         yield http

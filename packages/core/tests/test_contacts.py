@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from leadengine_core.contacts import ContactKind
+from leadengine_core.contacts import ContactFilter, ContactKind, ContactStatus
 from leadengine_core.errors import Forbidden, InvalidJid, InvalidPhone, ValidationFailed
 from leadengine_core.testing import EntityFactory
 
@@ -106,3 +106,49 @@ def test_merge_refuses_another_tenant_itself_and_other_kinds() -> None:
         contact.merge_from(contact)
     with pytest.raises(ValidationFailed):
         contact.merge_from(make.contact(kind=ContactKind.GROUP))
+
+
+@pytest.mark.parametrize(
+    ("search", "found"),
+    [
+        ("maria", True),
+        ("  SOUZA ", True),
+        ("MARIA@EXAMPLE", True),
+        ("(31) 98888-7777", True),
+        ("+55 31 8888 7777", True),
+        ("3198888", True),
+        ("98888-7777x", False),
+        ("1234", False),
+        ("", True),
+    ],
+)
+def test_search_reads_names_emails_and_phone_digits_of_either_spelling(
+    search: str, found: bool
+) -> None:
+    contact = make.contact(name="Maria Souza", emails=["maria@example.com"])
+    contact.learn_phone("+553188887777")
+
+    assert ContactFilter(search=search).matches(contact) is found
+
+
+def test_tags_match_any_of_and_statuses_narrow() -> None:
+    vip = make.contact(tags=["vip", "whatsapp"], status=ContactStatus.ARCHIVED)
+
+    assert ContactFilter(tags=frozenset({"vip", "nope"})).matches(vip)
+    assert not ContactFilter(tags=frozenset({"nope"})).matches(vip)
+    assert ContactFilter(statuses=frozenset({ContactStatus.ARCHIVED})).matches(vip)
+    assert not ContactFilter(statuses=frozenset({ContactStatus.ACTIVE})).matches(vip)
+    assert ContactFilter().matches(vip)
+
+
+def test_an_agent_chosen_phone_becomes_primary_and_earlier_ones_stay_identities() -> None:
+    contact = make.contact()
+    contact.learn_phone("+5531977776666")
+    at = make.clock.advance()
+
+    assert contact.set_primary_phone("+553188887777", at=at) is True
+    assert contact.set_primary_phone("+553188887777") is False
+
+    assert contact.primary_phone == "+553188887777"
+    assert contact.phone_identities == {"+5531977776666", "+5531988887777"}
+    assert contact.updated_at == at

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from leadengine_core.contacts import ContactFilter
 from leadengine_core.errors import Conflict, Forbidden, NotFound, OpenTicketExists, ValidationFailed
 from leadengine_core.events import TicketCreated
 from leadengine_core.instances import InstanceStatus
@@ -120,13 +121,13 @@ async def test_every_repository_hides_other_tenants_rows(
     assert await uow.contacts.find_by_phone_identity(tenant_a, "+5531988887777") is None
     assert await uow.contacts.find_by_lid(tenant_a, "9@lid") is None
     assert await uow.contacts.find_by_group_jid(tenant_a, "1@g.us") is None
-    assert (await uow.contacts.list_page(tenant_a)).items == ()
+    assert (await uow.contacts.list_page(tenant_a, ContactFilter())).items == ()
     assert await uow.leads.get_by_contact(tenant_a, contact.id) is None
     assert (await uow.leads.list_page(tenant_a)).items == ()
-    assert await uow.leads.list_activities(tenant_a, lead.id) == []
+    assert (await uow.leads.list_activities(tenant_a, lead.id)).items == ()
     assert await uow.tickets.find_open(tenant_a, contact.id, instance.id) is None
     assert (await uow.tickets.list_page(tenant_a, TicketFilter())).items == ()
-    assert await uow.tickets.list_notes(tenant_a, ticket.id) == []
+    assert (await uow.tickets.list_notes(tenant_a, ticket.id)).items == ()
     assert await uow.messages.find_by_provider_id(tenant_a, instance.id, "wamid.1") is None
     assert await uow.messages.find_by_idempotency_key(tenant_a, "k1") is None
     assert (await uow.messages.list_page(tenant_a, ticket.id)).items == ()
@@ -136,9 +137,10 @@ async def test_every_repository_hides_other_tenants_rows(
     assert await uow.contacts.find_by_phone_identity(tenant_b, "+5531988887777") == contact
     assert await uow.contacts.find_by_lid(tenant_b, "9@lid") == contact
     assert await uow.tickets.find_open(tenant_b, contact.id, instance.id) == ticket
-    assert await uow.tickets.list_notes(tenant_b, ticket.id) == [note]
+    assert (await uow.tickets.list_notes(tenant_b, ticket.id)).items == (note,)
     assert await uow.messages.find_by_provider_id(tenant_b, instance.id, "wamid.1") == message
-    assert [a.lead_id for a in await uow.leads.list_activities(tenant_b, lead.id)] == [lead.id]
+    history = await uow.leads.list_activities(tenant_b, lead.id)
+    assert [a.lead_id for a in history.items] == [lead.id]
 
 
 async def test_writes_for_the_wrong_tenant_are_refused(
@@ -368,14 +370,16 @@ async def test_message_contact_and_lead_pages(uow: InMemoryUnitOfWork, make: Ent
     for lead in (lead_new, lead_won):
         await uow.leads.add(tenant, lead)
 
+    by_email, by_phone = ContactFilter(search="MARIA@"), ContactFilter(search="98888")
+    converted = frozenset({LeadStatus.CONVERTED})
     page = await uow.messages.list_page(tenant, ticket.id, limit=1)
     older = await uow.messages.list_page(tenant, ticket.id, cursor=page.next_cursor, limit=1)
 
     assert (page.items, older.items) == ((late,), (early,))
-    assert (await uow.contacts.list_page(tenant)).items == (joao, maria)
-    assert (await uow.contacts.list_page(tenant, search="MARIA@")).items == (maria,)
-    assert (await uow.contacts.list_page(tenant, search="98888")).items == (joao,)
-    assert (await uow.leads.list_page(tenant, status=LeadStatus.CONVERTED)).items == (lead_won,)
+    assert (await uow.contacts.list_page(tenant, ContactFilter())).items == (joao, maria)
+    assert (await uow.contacts.list_page(tenant, by_email)).items == (maria,)
+    assert (await uow.contacts.list_page(tenant, by_phone)).items == (joao,)
+    assert (await uow.leads.list_page(tenant, statuses=converted)).items == (lead_won,)
 
 
 @pytest.mark.parametrize("cursor", ["garbage!", "W10", "WyJzaWRld2F5cyJd", "WyJuZXh0IiwgdHJ1ZV0"])
@@ -488,3 +492,56 @@ async def test_updates_and_removals_are_stored(
     assert await uow.messages.get(tenant, message.id) == message
     assert await uow.queues.get(tenant, queue.id) is None
     assert await uow.contacts.get(tenant, contact.id) is None
+
+
+async def test_threads_and_notes_page_oldest_first_both_ways(
+    uow: InMemoryUnitOfWork, make: EntityFactory
+) -> None:
+    tenant, ticket = make.tenant_id, make.ticket(make.ids.new_id(), make.ids.new_id())
+    await uow.tickets.add(tenant, ticket)
+    start = make.clock.now()
+    thread = [make.message(ticket, occurred_at=start + timedelta(seconds=i // 2)) for i in range(5)]
+    for message in reversed(thread):
+        await uow.messages.add(tenant, message)
+    notes = [
+        TicketNote(
+            tenant_id=tenant, id=make.ids.new_id(), ticket_id=ticket.id, body="n", created_at=start
+        )
+        for _ in range(3)
+    ]
+    for note in notes:
+        await uow.tickets.add_note(tenant, note)
+
+    first = await uow.messages.list_page(tenant, ticket.id, limit=2, oldest_first=True)
+    second = await uow.messages.list_page(
+        tenant, ticket.id, cursor=first.next_cursor, limit=2, oldest_first=True
+    )
+    back = await uow.messages.list_page(
+        tenant, ticket.id, cursor=second.prev_cursor, limit=2, oldest_first=True
+    )
+    notes_page = await uow.tickets.list_notes(tenant, ticket.id, limit=2)
+    more_notes = await uow.tickets.list_notes(
+        tenant, ticket.id, cursor=notes_page.next_cursor, limit=2
+    )
+
+    assert [*first.items, *second.items] == thread[:4]
+    assert (first.prev_cursor, back.items) == (None, first.items)
+    assert [*notes_page.items, *more_notes.items] == notes
+    assert more_notes.next_cursor is None
+    with pytest.raises(ValidationFailed):
+        await uow.messages.list_page(tenant, ticket.id, cursor=first.next_cursor)
+
+
+async def test_a_ticket_search_also_reads_its_contact(
+    uow: InMemoryUnitOfWork, make: EntityFactory
+) -> None:
+    tenant = make.tenant_id
+    maria = make.contact(name="Maria Souza", primary_phone="+5531988887777")
+    await uow.contacts.add(tenant, maria)
+    hers = make.ticket(maria.id, make.ids.new_id())
+    await uow.tickets.add(tenant, hers)
+    await uow.tickets.add(tenant, make.ticket(make.ids.new_id(), make.ids.new_id()))
+
+    for search in ("souza", "(31) 98888"):
+        page = await uow.tickets.list_page(tenant, TicketFilter(search=search))
+        assert page.items == (hers,)

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+import pytest
+from leadengine_core.errors import Forbidden, ValidationFailed
 from leadengine_core.leads import LeadActivityType, LeadStatus
 from leadengine_core.messages import Direction
 from leadengine_core.testing import EntityFactory
@@ -95,3 +97,44 @@ def test_created_activity_is_dated_at_creation() -> None:
     activity = lead.created_activity(activity_id=make.ids.new_id())
 
     assert (activity.type, activity.occurred_at) == (LeadActivityType.CREATED, lead.created_at)
+
+
+def test_merge_keeps_this_leads_values_and_fills_the_gaps() -> None:
+    keeper = make.lead(
+        make.ids.new_id(), status=LeadStatus.QUALIFIED, value=100.0, tags=["a"], notes="first"
+    )
+    other_contact = make.ids.new_id()
+    duplicate = make.lead(
+        other_contact,
+        status=LeadStatus.LOST,
+        value=5.0,
+        probability=40,
+        assignee_id=make.ids.new_id(),
+        tags=["b", "a"],
+        notes="second",
+        custom_fields={"k": 1},
+        last_contact_at=make.clock.now() + timedelta(hours=1),
+    )
+    at = make.clock.advance()
+
+    keeper.merge_from(duplicate, at=at)
+
+    assert (keeper.status, keeper.value, keeper.probability) == (LeadStatus.QUALIFIED, 100.0, 40)
+    assert keeper.assignee_id == duplicate.assignee_id
+    assert keeper.tags == ["a", "b"]
+    assert keeper.notes == "first\n\nsecond"
+    assert keeper.custom_fields == {"k": 1}
+    assert keeper.last_contact_at == duplicate.last_contact_at
+    assert keeper.updated_at == at
+    assert keeper.contact_id != other_contact
+
+
+def test_merge_refuses_another_tenant_and_itself() -> None:
+    lead = make.lead(make.ids.new_id())
+
+    with pytest.raises(Forbidden):
+        lead.merge_from(
+            make.for_tenant(make.ids.new_id()).lead(lead.contact_id), at=lead.created_at
+        )
+    with pytest.raises(ValidationFailed):
+        lead.merge_from(lead, at=lead.created_at)

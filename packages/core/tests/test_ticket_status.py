@@ -26,12 +26,11 @@ ALLOWED = {
     ("ASSIGNED", "ASSIGNED"),
     ("ASSIGNED", "RESOLVED"),
     ("ASSIGNED", "CLOSED"),
-    ("RESOLVED", "OPEN"),
     ("RESOLVED", "RESOLVED"),
     ("RESOLVED", "CLOSED"),
-    ("CLOSED", "OPEN"),
     ("CLOSED", "CLOSED"),
 }
+"""A finished ticket comes back to OPEN only by `reopen`, never by a status change."""
 ALL_PAIRS = list(itertools.product(TicketStatus, repeat=2))
 
 
@@ -51,3 +50,8 @@ def test_every_cell_of_the_transition_table(current: TicketStatus, target: Ticke
 
 def test_open_statuses_are_the_unfinished_ones() -> None:
     assert {TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ASSIGNED} == OPEN_STATUSES
+
+
+def test_a_status_change_out_of_a_finished_ticket_points_at_reopen() -> None:
+    with pytest.raises(InvalidTransition, match="reopen it first"):
+        ensure_transition(TicketStatus.CLOSED, TicketStatus.OPEN)

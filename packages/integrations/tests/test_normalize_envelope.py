@@ -171,11 +171,13 @@ def test_separators_inside_key_parts_are_escaped() -> None:
     assert s.single(parse_webhook(body)).dedupe_key == "msg:tenant%3Aone:a%3Ab%25c"
 
 
-def test_contract_and_raw_upsert_of_one_message_share_a_key() -> None:
+def test_contract_and_raw_upsert_of_one_message_keep_a_key_each() -> None:
     contract = s.single(parse_webhook(s.message_inbound()))
     raw = s.single(parse_webhook(text_upsert()))
 
-    assert contract.dedupe_key == raw.dedupe_key == MESSAGE_KEY
+    assert raw.dedupe_key == MESSAGE_KEY
+    assert contract.dedupe_key == f"{MESSAGE_KEY}:contract"
+    assert contract.event.provider_message_id == raw.event.provider_message_id
     assert isinstance(contract.event, InboundMessage)
     assert contract.event.source == "contract"
     assert contract.event.content.text == s.TEXT["conversation"]

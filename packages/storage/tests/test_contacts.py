@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from leadengine_core.contacts import Contact, ContactKind, ContactStatus
+from leadengine_core.contacts import Contact, ContactFilter, ContactKind, ContactStatus
 from leadengine_core.errors import Conflict, NotFound
 from leadengine_core.phone import phone_identity
 from leadengine_storage.find_or_add import find_or_add_contact
@@ -182,10 +182,12 @@ async def test_contacts_page_newest_first_across_ties(
 
     seen: list[Contact] = []
     async with new_uow() as uow:
-        page = await uow.contacts.list_page(tenant_a.id, limit=2)
+        page = await uow.contacts.list_page(tenant_a.id, ContactFilter(), limit=2)
         seen += page.items
         while page.next_cursor:
-            page = await uow.contacts.list_page(tenant_a.id, cursor=page.next_cursor, limit=2)
+            page = await uow.contacts.list_page(
+                tenant_a.id, ContactFilter(), cursor=page.next_cursor, limit=2
+            )
             seen += page.items
 
     assert seen == expected
@@ -197,6 +199,9 @@ async def test_contacts_page_newest_first_across_ties(
         ("joão", ["JOÃO PEREIRA"]),
         ("  pereira ", ["JOÃO PEREIRA"]),
         ("98765", ["Ana"]),
+        ("(11) 98765-4321", ["Ana"]),
+        ("31 98888", ["Maria Souza"]),
+        ("3188887777", ["Maria Souza"]),
         ("ANA@EXAMPLE", ["Ana"]),
         ("50%", ["50% off"]),
         ("a_b", []),
@@ -216,7 +221,7 @@ async def test_contacts_are_searched_by_name_phone_and_email(
     )
 
     async with new_uow() as uow:
-        page = await uow.contacts.list_page(tenant_a.id, search=search)
+        page = await uow.contacts.list_page(tenant_a.id, ContactFilter(search=search))
 
     assert sorted(contact.name or "" for contact in page.items) == expected_names
 

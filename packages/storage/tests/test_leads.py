@@ -95,21 +95,22 @@ async def test_leads_page_newest_first_across_ties_and_by_status(
     ]
     await store_committed(new_uow, *contacts, *leads)
 
-    async def walk(status: LeadStatus | None) -> list[object]:
+    async def walk(*statuses: LeadStatus) -> list[object]:
         seen: list[object] = []
         async with new_uow() as uow:
-            page = await uow.leads.list_page(tenant_a.id, status=status, limit=2)
+            page = await uow.leads.list_page(tenant_a.id, statuses=frozenset(statuses), limit=2)
             seen += page.items
             while page.next_cursor:
                 page = await uow.leads.list_page(
-                    tenant_a.id, status=status, cursor=page.next_cursor, limit=2
+                    tenant_a.id, statuses=frozenset(statuses), cursor=page.next_cursor, limit=2
                 )
                 seen += page.items
         return seen
 
     newest_first = sorted(leads, key=lambda lead: (lead.updated_at, str(lead.id)), reverse=True)
-    assert await walk(None) == newest_first
+    assert await walk() == newest_first
     assert await walk(LeadStatus.NEW) == [lead for lead in newest_first if lead.status == "NEW"]
+    assert await walk(LeadStatus.NEW, LeadStatus.LOST) == newest_first
     assert await walk(LeadStatus.CONVERTED) == []
 
 
@@ -137,17 +138,22 @@ async def test_activities_are_listed_oldest_first(
     await store_committed(new_uow, agent, lead, replied, created, lost)
 
     async with new_uow() as uow:
-        history = await uow.leads.list_activities(tenant_a.id, lead.id)
+        first = await uow.leads.list_activities(tenant_a.id, lead.id, limit=2)
+        rest = await uow.leads.list_activities(tenant_a.id, lead.id, cursor=first.next_cursor)
+        back = await uow.leads.list_activities(tenant_a.id, lead.id, cursor=rest.prev_cursor)
         unknown = await uow.leads.list_activities(tenant_a.id, ids.new_id())
 
+    history = [*first.items, *rest.items]
     assert history == [created, lost, replied]
     assert [activity.type for activity in history] == [
         LeadActivityType.CREATED,
         LeadActivityType.LOST,
         LeadActivityType.WHATSAPP_REPLIED,
     ]
+    assert rest.next_cursor is None
+    assert back.items == first.items
     assert_utc(*(activity.occurred_at for activity in history))
-    assert unknown == []
+    assert unknown.items == ()
 
 
 async def test_an_activity_needs_a_lead_of_the_tenant(

@@ -4,17 +4,19 @@ and a thread pages by WhatsApp time (`occurred_at`), not by arrival."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from leadengine_core.errors import Conflict, NotFound
+from leadengine_core.errors import Conflict, NotFound, ValidationFailed
 from leadengine_core.messages import (
     Direction,
     Location,
     MediaInfo,
+    Message,
     MessageOrigin,
     MessageSender,
     MessageStatus,
     MessageType,
     SharedContact,
 )
+from leadengine_core.pagination import Page
 from leadengine_core.tickets import TicketStatus
 from leadengine_storage.find_or_add import find_or_add_message
 from leadengine_storage.testing import NewUnitOfWork, SeededTenant, assert_utc, store_committed
@@ -234,8 +236,9 @@ async def test_a_message_update_is_stored_and_a_missing_one_is_not_found(
     assert found == message
 
 
-async def test_a_thread_pages_newest_first_by_whatsapp_time_both_ways(
-    new_uow: NewUnitOfWork, tenant_a: SeededTenant
+@pytest.mark.parametrize("oldest_first", [False, True], ids=["newest-first", "oldest-first"])
+async def test_a_thread_pages_by_whatsapp_time_both_ways(
+    new_uow: NewUnitOfWork, tenant_a: SeededTenant, oldest_first: bool
 ) -> None:
     ticket = tenant_a.ticket()
     await store_committed(new_uow, ticket)
@@ -251,21 +254,30 @@ async def test_a_thread_pages_newest_first_by_whatsapp_time_both_ways(
     await store_committed(
         new_uow, other_ticket, *thread, tenant_a.factory.message(other_ticket, occurred_at=T0)
     )
-    newest_first = sorted(thread, key=lambda m: (m.occurred_at, str(m.id)), reverse=True)
+    in_order = sorted(thread, key=lambda m: (m.occurred_at, str(m.id)), reverse=not oldest_first)
 
     async with new_uow() as uow:
-        pages = [await uow.messages.list_page(tenant_a.id, ticket.id, limit=3)]
-        while cursor := pages[-1].next_cursor:
-            pages.append(
-                await uow.messages.list_page(tenant_a.id, ticket.id, cursor=cursor, limit=3)
+
+        async def page(cursor: str | None) -> Page[Message]:
+            return await uow.messages.list_page(
+                tenant_a.id, ticket.id, cursor=cursor, limit=3, oldest_first=oldest_first
             )
+
+        pages = [await page(None)]
+        while cursor := pages[-1].next_cursor:
+            pages.append(await page(cursor))
         back = [pages[-1]]
         while cursor := back[-1].prev_cursor:
-            back.append(
-                await uow.messages.list_page(tenant_a.id, ticket.id, cursor=cursor, limit=3)
-            )
+            back.append(await page(cursor))
         empty = await uow.messages.list_page(tenant_a.id, tenant_a.factory.ids.new_id())
+        other_order = pages[0].next_cursor
+        assert other_order is not None
+        with pytest.raises(ValidationFailed):
+            await uow.messages.list_page(
+                tenant_a.id, ticket.id, cursor=other_order, oldest_first=not oldest_first
+            )
 
-    assert [message for page in pages for message in page.items] == newest_first
+    assert [message for page in pages for message in page.items] == in_order
+    assert [len(page.items) for page in pages] == [3, 3, 1]
     assert [page.items for page in back] == [page.items for page in reversed(pages)]
     assert (empty.items, empty.next_cursor, empty.prev_cursor) == ((), None, None)

@@ -8,12 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from leadengine_core.contacts import ContactFilter
 from leadengine_core.pagination import Page
 from leadengine_core.tickets import TicketFilter, TicketStatus
 from leadengine_storage.testing import (
     NewUnitOfWork,
     SeededTenant,
     capture_queries,
+    make_note,
     query_plan,
     store_committed,
 )
@@ -46,12 +48,39 @@ CASES: dict[str, tuple[ListCall, str]] = {
         ),
         "ix_tickets_tenant_activity",
     ),
+    "inbox-open-searched-and-tagged": (
+        lambda uow, t, cursor: uow.tickets.list_page(
+            t.id,
+            TicketFilter(statuses=OPEN_STATES, search="(31) 9", tags=frozenset({"a", "b"})),
+            cursor=cursor,
+            limit=2,
+        ),
+        "ix_tickets_tenant_open_activity",
+    ),
+    "inbox-searched": (
+        lambda uow, t, cursor: uow.tickets.list_page(
+            t.id, TicketFilter(search="maria"), cursor=cursor, limit=2
+        ),
+        "ix_tickets_tenant_activity",
+    ),
     "thread": (
         lambda uow, t, cursor: uow.messages.list_page(t.id, t.contact.id, cursor=cursor, limit=2),
         "ix_messages_ticket_time",
     ),
+    "thread-oldest-first": (
+        lambda uow, t, cursor: uow.messages.list_page(
+            t.id, t.contact.id, cursor=cursor, limit=2, oldest_first=True
+        ),
+        "ix_messages_ticket_time",
+    ),
+    "notes": (
+        lambda uow, t, cursor: uow.tickets.list_notes(t.id, t.contact.id, cursor=cursor, limit=2),
+        "ix_ticket_notes_ticket_time",
+    ),
     "contacts": (
-        lambda uow, t, cursor: uow.contacts.list_page(t.id, cursor=cursor, limit=2),
+        lambda uow, t, cursor: uow.contacts.list_page(
+            t.id, ContactFilter(), cursor=cursor, limit=2
+        ),
         "ix_contacts_tenant_updated",
     ),
     "leads": (
@@ -63,10 +92,12 @@ CASES: dict[str, tuple[ListCall, str]] = {
 
 @pytest.fixture
 async def busy_tenant(new_uow: NewUnitOfWork, tenant_a: SeededTenant) -> SeededTenant:
-    """Five rows of every status, message and lead, so every list has three pages of two.
+    """Five rows of every status, message, note and lead, so every list has three pages of two.
 
     Each contact's three open tickets sit in three instance slots (none, two instances); the
-    thread's ticket reuses the seeded contact's id as its own id, which CASES relies on."""
+    contacts are all Marias with a (31) 9… number and the tickets all tagged, so searched and
+    tagged inboxes page too. The thread's ticket reuses the seeded contact's id as its own id,
+    which CASES relies on."""
     f = tenant_a.factory
     agent, second_instance = f.user(), f.instance()
     slots = {
@@ -76,9 +107,9 @@ async def busy_tenant(new_uow: NewUnitOfWork, tenant_a: SeededTenant) -> SeededT
         TicketStatus.CLOSED: {},
         TicketStatus.RESOLVED: {},
     }
-    contacts = [f.contact() for _ in range(5)]
+    contacts = [f.contact(name="Maria", primary_phone=f"+553190000000{i}") for i in range(5)]
     tickets = [
-        f.ticket(contact.id, tenant_a.queue.id, status=status, **slot)
+        f.ticket(contact.id, tenant_a.queue.id, status=status, tags=["b"], **slot)
         for contact in contacts
         for status, slot in slots.items()
     ]
@@ -88,9 +119,10 @@ async def busy_tenant(new_uow: NewUnitOfWork, tenant_a: SeededTenant) -> SeededT
     messages = [
         f.message(thread, occurred_at=f.clock.now() + timedelta(seconds=i)) for i in range(5)
     ]
+    notes = [make_note(f, thread, created_at=f.clock.now()) for _ in range(5)]
     leads = [f.lead(contact.id) for contact in contacts]
     await store_committed(
-        new_uow, agent, second_instance, *contacts, *tickets, thread, *messages, *leads
+        new_uow, agent, second_instance, *contacts, *tickets, thread, *messages, *notes, *leads
     )
     return tenant_a
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 from uuid import UUID
 
 import pytest
-from leadengine_core.contacts import Contact
+from leadengine_core.contacts import Contact, ContactFilter
 from leadengine_core.messages import Message
 from leadengine_core.phone import phone_identity
 from leadengine_core.tickets import Ticket, TicketFilter, TicketStatus
@@ -136,6 +136,6 @@ async def test_twenty_creators_of_one_person_leave_one_contact_whichever_spellin
             await uow.contacts.find_by_phone_identity(tenant_a.id, phone_identity(spelling))
             for spelling in spellings
         ]
-        everyone = await uow.contacts.list_page(tenant_a.id, search="87654321")
+        everyone = await uow.contacts.list_page(tenant_a.id, ContactFilter(search="87654321"))
     assert [contact.id if contact else None for contact in found] == [winner_id, winner_id]
     assert [contact.id for contact in everyone.items] == [winner_id]

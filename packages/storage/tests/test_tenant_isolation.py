@@ -8,7 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from leadengine_core.contacts import Contact, ContactKind
+from leadengine_core.contacts import Contact, ContactFilter, ContactKind
 from leadengine_core.errors import Forbidden, NotFound
 from leadengine_core.leads import Lead, LeadActivity
 from leadengine_core.messages import Direction, Message, MessageOrigin
@@ -95,18 +95,18 @@ async def test_reads_for_a_never_return_rows_of_b(new_uow: NewUnitOfWork, a: Row
         assert await uow.contacts.find_by_phone_identity(t, "+5531988887777") == a.seeded.contact
         assert await uow.contacts.find_by_lid(t, "9@lid") == a.group
         assert await uow.contacts.find_by_group_jid(t, "1203@g.us") == a.group
-        contacts = await uow.contacts.list_page(t)
+        contacts = await uow.contacts.list_page(t, ContactFilter())
         assert {c.id for c in contacts.items} == {a.seeded.contact.id, a.group.id}
 
         assert await uow.leads.get(t, b.lead.id) is None
         assert await uow.leads.get_by_contact(t, b.seeded.contact.id) is None
         assert (await uow.leads.list_page(t)).items == (a.lead,)
-        assert await uow.leads.list_activities(t, b.lead.id) == []
+        assert (await uow.leads.list_activities(t, b.lead.id)).items == ()
 
         assert await uow.tickets.get(t, b.ticket.id) is None
         assert await uow.tickets.find_open(t, b.seeded.contact.id, b.seeded.instance.id) is None
         assert (await uow.tickets.list_page(t, TicketFilter())).items == (a.ticket,)
-        assert await uow.tickets.list_notes(t, b.ticket.id) == []
+        assert (await uow.tickets.list_notes(t, b.ticket.id)).items == ()
 
         assert await uow.messages.get(t, b.message.id) is None
         assert await uow.messages.find_by_provider_id(t, b.seeded.instance.id, "SAME-WAMID") is None

@@ -5,8 +5,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
+from leadengine_core.contacts import Contact
 from leadengine_core.errors import ValidationFailed
 from leadengine_core.pagination import encode_cursor
 from leadengine_core.queues import Queue
@@ -23,17 +25,21 @@ class Inbox:
     tenant: SeededTenant
     other_queue: Queue
     agent: User
+    contacts: dict[UUID, Contact]
     tickets: list[Ticket]
 
     def newest_first(self, filters: TicketFilter) -> list[Ticket]:
         ordered = sorted(self.tickets, key=lambda t: (t.last_activity_at, str(t.id)), reverse=True)
-        return [ticket for ticket in ordered if filters.matches(ticket)]
+        return [t for t in ordered if filters.matches(t, self.contacts[t.contact_id])]
 
 
 @pytest.fixture
 async def inbox(new_uow: NewUnitOfWork, tenant_a: SeededTenant) -> Inbox:
     f, contact = tenant_a.factory, tenant_a.contact
-    other_queue, agent, second_contact = f.queue(), f.user(), f.contact()
+    other_queue, agent = f.queue(), f.user()
+    second_contact = f.contact(
+        name="João Pereira", primary_phone="+5511977776666", phone_identities={"+5511977776666"}
+    )
     other_instance = f.instance()
     queue_id = tenant_a.queue.id
 
@@ -72,7 +78,8 @@ async def inbox(new_uow: NewUnitOfWork, tenant_a: SeededTenant) -> Inbox:
         ticket(7, assignee_id=agent.id, channel=Channel.EMAIL, subject="1000 reais"),
     ]
     await store_committed(new_uow, other_queue, agent, second_contact, other_instance, *tickets)
-    return Inbox(tenant_a, other_queue, agent, tickets)
+    contacts = {contact.id: contact, second_contact.id: second_contact}
+    return Inbox(tenant_a, other_queue, agent, contacts, tickets)
 
 
 FILTERS: dict[str, Callable[[Inbox], TicketFilter]] = {
@@ -95,9 +102,12 @@ FILTERS: dict[str, Callable[[Inbox], TicketFilter]] = {
     "contact": lambda inbox: TicketFilter(contact_id=inbox.tickets[1].contact_id),
     "instance": lambda inbox: TicketFilter(instance_id=inbox.tenant.instance.id),
     "one-tag": lambda _: TicketFilter(tags=frozenset({"vip"})),
-    "all-tags": lambda _: TicketFilter(tags=frozenset({"vip", "boleto"})),
+    "any-of-tags": lambda _: TicketFilter(tags=frozenset({"vip", "boleto"})),
     "search-subject": lambda _: TicketFilter(search="  boleto "),
     "search-preview": lambda _: TicketFilter(search="OBRIGAD"),
+    "search-contact-name": lambda _: TicketFilter(search="pereira"),
+    "search-contact-phone": lambda _: TicketFilter(search="(11) 97777-6666"),
+    "search-contact-or-subject": lambda _: TicketFilter(search="re"),
     "search-literal-percent": lambda _: TicketFilter(search="100%"),
     "active-window": lambda _: TicketFilter(
         active_from=T0 + timedelta(minutes=3), active_until=T0 + timedelta(minutes=7)

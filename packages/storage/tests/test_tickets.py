@@ -186,7 +186,7 @@ async def test_find_or_open_ticket_reuses_the_open_ticket(
     assert again == opened
 
 
-async def test_notes_are_listed_oldest_first(
+async def test_notes_page_oldest_first_both_ways(
     new_uow: NewUnitOfWork, tenant_a: SeededTenant
 ) -> None:
     f = tenant_a.factory
@@ -194,23 +194,32 @@ async def test_notes_are_listed_oldest_first(
     ticket = f.ticket(tenant_a.contact.id, tenant_a.queue.id)
     at = datetime(2025, 1, 1, tzinfo=UTC)
     later = make_note(f, ticket, body="Cliente retornou", created_at=at + timedelta(hours=1))
+    tied = [make_note(f, ticket, created_at=at) for _ in range(2)]
     earlier = make_note(
         f,
         ticket,
         body="Ligar amanhã",
-        created_at=at,
+        created_at=at - timedelta(hours=1),
         author_id=agent.id,
         visibility=NoteVisibility.TEAM,
     )
-    await store_committed(new_uow, agent, ticket, later, earlier)
+    await store_committed(new_uow, agent, ticket, later, *tied, earlier)
 
     async with new_uow() as uow:
-        notes = await uow.tickets.list_notes(tenant_a.id, ticket.id)
+        first = await uow.tickets.list_notes(tenant_a.id, ticket.id, limit=2)
+        second = await uow.tickets.list_notes(
+            tenant_a.id, ticket.id, cursor=first.next_cursor, limit=2
+        )
+        back = await uow.tickets.list_notes(
+            tenant_a.id, ticket.id, cursor=second.prev_cursor, limit=2
+        )
         none = await uow.tickets.list_notes(tenant_a.id, f.ids.new_id())
 
-    assert notes == [earlier, later]
-    assert_utc(*(note.created_at for note in notes))
-    assert none == []
+    assert [*first.items, *second.items] == [earlier, *tied, later]
+    assert (first.prev_cursor, second.next_cursor) == (None, None)
+    assert back.items == first.items
+    assert_utc(*(note.created_at for note in first.items))
+    assert none.items == ()
 
 
 async def test_a_note_needs_a_ticket_of_the_tenant(

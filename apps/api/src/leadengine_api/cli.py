@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from uuid import UUID
 
 from leadengine_shared.logging import configure_logging
 from leadengine_shared.settings import ConfigurationError, Environment, Settings, load_settings
+from leadengine_shared.tracing import configure_tracing
 
 __all__ = ["main"]
 
@@ -18,6 +20,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from leadengine_api.app import create_app
 
+    configure_tracing(settings, component="api")
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,
@@ -82,6 +85,28 @@ def _openapi(_: Settings, args: argparse.Namespace) -> int:
     return 1 if (args.check and stale) else 0
 
 
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from leadengine_api.worker.commands import run_worker
+
+    configure_tracing(settings, component="worker")
+    return asyncio.run(run_worker(settings, args.concurrency))
+
+
+def _inbox(settings: Settings, args: argparse.Namespace) -> int:
+    from leadengine_api.worker.commands import list_inbox, replay_inbox
+
+    if args.inbox_command == "list":
+        return asyncio.run(list_inbox(settings, args.status, args.limit))
+    return asyncio.run(replay_inbox(settings, args.id, args.status))
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from leadengine_api.demo import DemoPorts, run_demo
+
+    ports = DemoPorts(args.host or settings.host, args.port or settings.port, args.broker_port)
+    return run_demo(settings, ports)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadengine", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -101,13 +126,40 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--demo", action="store_true", required=True, help="the demo tenant")
     db.set_defaults(handler=_db)
 
-    openapi = commands.add_parser("openapi", help="write the OpenAPI and Markdown API documents")
+    openapi = commands.add_parser(
+        "openapi", help="write the OpenAPI, AsyncAPI and Markdown API documents"
+    )
     openapi.add_argument(
         "--openapi", default="packages/contracts/src/leadengine_contracts/openapi.json"
     )
     openapi.add_argument("--markdown", default="docs/api/README.md")
     openapi.add_argument("--check", action="store_true", help="fail when a file is stale")
     openapi.set_defaults(handler=_openapi)
+
+    worker = commands.add_parser(
+        "worker", help="run the inbound and outbound workers (no HTTP server)"
+    )
+    worker.add_argument("--concurrency", type=int, default=1, help="loops (PostgreSQL only)")
+    worker.set_defaults(handler=_worker)
+
+    inbox = commands.add_parser("inbox", help="inspect and replay the inbound inbox")
+    inbox_commands = inbox.add_subparsers(dest="inbox_command", required=True)
+    inbox_list = inbox_commands.add_parser("list", help="newest rows first")
+    inbox_list.add_argument("--status", help="only rows in this status (e.g. failed)")
+    inbox_list.add_argument("--limit", type=int, default=50)
+    inbox_replay = inbox_commands.add_parser("replay", help="queue rows again")
+    chosen = inbox_replay.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--id", type=UUID, help="one row")
+    chosen.add_argument("--status", help="every row in this status (e.g. failed)")
+    inbox.set_defaults(handler=_inbox)
+
+    demo = commands.add_parser(
+        "demo", help="the embedded demo: migrate, seed, API + broker simulator (make run)"
+    )
+    demo.add_argument("--host", help="interface for both (default: HOST or 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="API port (default: PORT or 8000)")
+    demo.add_argument("--broker-port", type=int, default=8081, help="simulator port")
+    demo.set_defaults(handler=_demo)
 
     doctor = commands.add_parser("doctor", help="check this machine and configuration")
     doctor.set_defaults(handler=_doctor)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from leadengine_core.ports import Clock, IdGenerator, UnitOfWork
-from leadengine_shared.metrics import HttpMetrics, new_registry
+from leadengine_shared.metrics import (
+    HttpMetrics,
+    InboundMetrics,
+    OutboundMetrics,
+    new_registry,
+)
 from leadengine_shared.runtime import SystemClock, Uuid7Ids
 from leadengine_shared.settings import Settings
+from leadengine_shared.whatsapp import WhatsAppConfig
 from leadengine_storage.engine import create_engine
 from leadengine_storage.migrate import head_revision
 from leadengine_storage.unit_of_work import unit_of_work_factory
@@ -17,6 +24,9 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadengine_api.auth.tokens import TokenService
+from leadengine_api.features.instances.broker import BrokerHandle
+from leadengine_api.features.instances.metrics import InstanceSyncMetrics
+from leadengine_api.realtime.server import Realtime
 
 __all__ = ["AppContext"]
 
@@ -31,33 +41,55 @@ class AppContext:
     ids: IdGenerator
     registry: CollectorRegistry
     http_metrics: HttpMetrics
+    inbound_metrics: InboundMetrics
+    outbound_metrics: OutboundMetrics
     schema_head: str | None
+    whatsapp: WhatsAppConfig
+    """The only reader of WhatsApp settings; built eagerly so a bad value stops start-up."""
+    broker: BrokerHandle
+    """The shared broker client, created on first use (`broker.client()`)."""
+    instance_sync_metrics: InstanceSyncMetrics
+    realtime: Realtime
+    """Socket.IO server, `seq`/catch-up log and the publisher of committed domain events."""
     started_at: float = field(default_factory=time.monotonic)
+    inbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set after a webhook commits inbox rows: wakes the in-process inbound worker."""
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
         """Create everything lazily: no connection is opened until the first request."""
         registry = new_registry()
+        whatsapp = WhatsAppConfig(settings)
         engine = create_engine(
             settings.database_url,
             pool_size=settings.database_connection_limit,
             pool_timeout=settings.database_pool_timeout,
         )
+        new_unit_of_work = unit_of_work_factory(engine)
+        tokens = TokenService(
+            settings.signing_secret,
+            access_ttl=settings.jwt_access_ttl_seconds,
+            refresh_ttl=settings.jwt_refresh_ttl_seconds,
+        )
         return cls(
             settings=settings,
             engine=engine,
-            new_unit_of_work=unit_of_work_factory(engine),
-            tokens=TokenService(
-                settings.signing_secret,
-                access_ttl=settings.jwt_access_ttl_seconds,
-                refresh_ttl=settings.jwt_refresh_ttl_seconds,
-            ),
+            new_unit_of_work=new_unit_of_work,
+            tokens=tokens,
             clock=SystemClock(),
             ids=Uuid7Ids(),
             registry=registry,
             http_metrics=HttpMetrics(registry),
+            inbound_metrics=InboundMetrics(registry),
+            outbound_metrics=OutboundMetrics(registry),
             schema_head=head_revision(),
+            whatsapp=whatsapp,
+            broker=BrokerHandle(whatsapp, registry),
+            instance_sync_metrics=InstanceSyncMetrics(registry),
+            realtime=Realtime.build(settings, tokens, new_unit_of_work, registry),
         )
 
     async def close(self) -> None:
+        await self.broker.close()
+        await self.realtime.close()
         await self.engine.dispose()

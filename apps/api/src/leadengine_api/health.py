@@ -10,9 +10,11 @@ from leadengine_shared.metrics import CONTENT_TYPE_LATEST, render
 from leadengine_storage.engine import ping
 from leadengine_storage.migrate import current_revision
 from litestar import Response, Router, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.exc import SQLAlchemyError
 
+from leadengine_api.api_docs import PUBLIC
 from leadengine_api.context import AppContext
 from leadengine_api.injected import Context
 
@@ -32,18 +34,12 @@ async def _database_status(context: AppContext) -> dict[str, Any]:
     return {"engine": engine, "status": "up", "revision": revision, "migrated": migrated}
 
 
-def _whatsapp_runtime(context: AppContext) -> dict[str, Any]:
-    settings = context.settings
-    configured = bool(settings.whatsapp_broker_url and settings.whatsapp_broker_api_key)
-    return {
-        "mode": "http",
-        "transport": "http",
-        "status": "configured" if configured else "not_configured",
-        "disabled": not configured,
-    }
+def _whatsapp_runtime(context: AppContext) -> dict[str, object]:
+    """Computed by `WhatsAppConfig`, the one reader of WhatsApp settings."""
+    return context.whatsapp.runtime.as_dict()
 
 
-@get("/healthz", operation_id="getHealth", tags=["operations"])
+@get("/healthz", operation_id="getHealth", tags=["operations"], security=PUBLIC)
 async def healthz(context: Context) -> dict[str, Any]:
     """Liveness: always 200 while the process serves; the body says what is degraded."""
     database = await _database_status(context)
@@ -53,11 +49,20 @@ async def healthz(context: Context) -> dict[str, Any]:
         "environment": context.settings.environment.value,
         "uptimeSeconds": round(time.monotonic() - context.started_at, 3),
         "database": database,
-        "whatsapp": {"runtime": _whatsapp_runtime(context)},
+        "whatsapp": {
+            "runtime": _whatsapp_runtime(context),
+            "missing": context.whatsapp.missing_broker_settings(),
+        },
     }
 
 
-@get("/ready", operation_id="getReadiness", tags=["operations"])
+@get(
+    "/ready",
+    operation_id="getReadiness",
+    tags=["operations"],
+    security=PUBLIC,
+    responses={503: ResponseSpec(dict[str, Any], description="Not ready yet")},
+)
 async def ready(context: Context) -> Response[dict[str, Any]]:
     """Readiness: 503 until the database answers and is migrated to this build's head."""
     database = await _database_status(context)
@@ -68,7 +73,13 @@ async def ready(context: Context) -> Response[dict[str, Any]]:
     )
 
 
-@get("/metrics", operation_id="getMetrics", tags=["operations"], media_type=CONTENT_TYPE_LATEST)
+@get(
+    "/metrics",
+    operation_id="getMetrics",
+    tags=["operations"],
+    media_type=CONTENT_TYPE_LATEST,
+    security=PUBLIC,
+)
 async def metrics(context: Context) -> bytes:
     return render(context.registry)
 

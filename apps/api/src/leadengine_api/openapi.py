@@ -1,4 +1,5 @@
-"""The committed API documents: OpenAPI JSON (in the contracts package) and a Markdown reference.
+"""The committed API documents: OpenAPI JSON (in the contracts package) and a Markdown reference,
+plus the AsyncAPI JSON of the realtime events beside the OpenAPI one.
 
 Both are generated from the app, whose schemas come from `leadengine_contracts`; CI runs
 `leadengine openapi --check` and fails when a committed file is stale.
@@ -14,6 +15,7 @@ from leadengine_shared.settings import load_settings
 
 from leadengine_api.app import build_litestar
 from leadengine_api.context import AppContext
+from leadengine_api.realtime.asyncapi import asyncapi_document
 
 __all__ = ["generate", "render_markdown", "write_or_check"]
 
@@ -91,11 +93,16 @@ def render_markdown(document: dict[str, Any]) -> str:
 
 
 def write_or_check(openapi_path: Path, markdown_path: Path, *, check: bool) -> list[Path]:
-    """Write both documents, or (check) return the ones whose committed text is stale."""
+    """Write the documents, or (check) return the ones whose committed text is stale. The
+    AsyncAPI document of the realtime events sits next to the OpenAPI one."""
     document = generate()
     wanted = {
         openapi_path: json.dumps(document, indent=2, sort_keys=True) + "\n",
         markdown_path: render_markdown(document) + "\n",
+        openapi_path.with_name("asyncapi.json"): json.dumps(
+            asyncapi_document(), indent=2, sort_keys=True
+        )
+        + "\n",
     }
     stale = [
         path

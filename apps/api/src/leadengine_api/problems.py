@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 from leadengine_core import errors as domain
+from leadengine_integrations import broker
 from leadengine_shared.logging import get_logger
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -49,6 +50,15 @@ DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
     domain.ValidationFailed: 422,
     domain.InvalidPhone: 422,
     domain.InvalidJid: 422,
+    # Broker failures (the client raises one canonical class per code).
+    broker.BrokerUnavailable: 502,
+    broker.BrokerTimeout: 504,
+    broker.BrokerAuthFailed: 502,
+    broker.InstanceNotConnected: 409,
+    broker.RateLimited: 429,
+    broker.InvalidRecipient: 422,
+    broker.BrokerNotFound: 404,
+    broker.BrokerError: 502,
     domain.DomainError: 400,
 }
 

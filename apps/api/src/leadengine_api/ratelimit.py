@@ -35,6 +35,11 @@ class RequestLimiter:
         )
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
 
+    def __deepcopy__(self, memo: dict[int, object]) -> RequestLimiter:
+        """Litestar deep-copies middleware when it registers a router; the limiter is shared
+        process state, and its Redis client cannot be copied."""
+        return self
+
     async def check(self, identity: str) -> None:
         if await self.limiter.hit(self.item, "api", identity):
             return

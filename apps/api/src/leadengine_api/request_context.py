@@ -33,9 +33,10 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 def _route_template(scope: Scope) -> str:
-    handler = scope.get("route_handler")
-    paths = getattr(handler, "paths", None)
-    return sorted(paths)[0] if paths else "unmatched"
+    """The full template Litestar matched (`/api/tickets/{ticket_id:uuid}`): bounded, unlike
+    the path, and unambiguous, unlike the handler's own (controller-relative) path."""
+    template = scope.get("path_template")
+    return template if isinstance(template, str) and template else "unmatched"
 
 
 class RequestContextMiddleware:

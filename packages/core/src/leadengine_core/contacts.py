@@ -7,14 +7,19 @@ two records merge instead of becoming two people. A group is keyed by its group 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from leadengine_core.errors import Forbidden, InvalidJid, ValidationFailed
+from leadengine_core.errors import Forbidden, InvalidJid, InvalidPhone, ValidationFailed
 from leadengine_core.jid import JidKind, parse_jid
-from leadengine_core.phone import phone_identity
+from leadengine_core.phone import normalize_phone, phone_identity
+
+# What a person types when searching for a number: "+55 (31) 98888-7777", "3198888".
+_PHONE_LIKE = re.compile(r"[0-9+()\-.\s]*[0-9][0-9+()\-.\s]*", re.ASCII)
+_NON_DIGITS = re.compile(r"[^0-9]", re.ASCII)
 
 
 class ContactKind(StrEnum):
@@ -55,6 +60,13 @@ class Contact:
         changed = identity not in self.phone_identities or self.primary_phone is None
         self.phone_identities.add(identity)
         self.primary_phone = self.primary_phone or e164
+        return self._touched(changed, at)
+
+    def set_primary_phone(self, e164: str, *, at: datetime | None = None) -> bool:
+        """An agent's choice of the number to use: learned like any phone, then made primary.
+        Phones learned before stay identities: WhatsApp may still write from them."""
+        changed = self.learn_phone(e164) or self.primary_phone != e164
+        self.primary_phone = e164
         return self._touched(changed, at)
 
     def add_lid(self, lid: str, *, at: datetime | None = None) -> bool:
@@ -117,3 +129,76 @@ class Contact:
 def _union(first: list[str], second: list[str]) -> list[str]:
     """Both lists, first-seen order, without duplicates."""
     return list(dict.fromkeys([*first, *second]))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactLinks:
+    """What hangs off a contact, as a contact list shows it."""
+
+    open_tickets: int = 0
+    lead_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TagCount:
+    """How many contacts of a tenant carry `tag`."""
+
+    tag: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactFilter:
+    """Contact list filters; an empty set or None means "any". `matches` is the reference
+    semantics that storage reproduces in SQL."""
+
+    search: str | None = None
+    tags: frozenset[str] = frozenset()
+    statuses: frozenset[ContactStatus] = frozenset()
+
+    @property
+    def needle(self) -> str:
+        """The search text, trimmed; empty when there is no search."""
+        return (self.search or "").strip()
+
+    @property
+    def phone_digits(self) -> str | None:
+        """The search as phone digits when it reads like a number (`(31) 98888-7777`), so a
+        number is found however it was punctuated; None for any other search."""
+        if _PHONE_LIKE.fullmatch(self.needle) is None:
+            return None
+        return _NON_DIGITS.sub("", self.needle)
+
+    @property
+    def phone_key(self) -> str | None:
+        """The identity key of a search that is a whole phone number, so either spelling of a
+        Brazilian mobile finds the person; None for anything else."""
+        if self.phone_digits is None:
+            return None
+        try:
+            return phone_identity(normalize_phone(self.needle))
+        except InvalidPhone:
+            return None
+
+    def matches(self, contact: Contact) -> bool:
+        """Any of the tags; search is a case-insensitive substring of the name or an email,
+        the digits of a phone-like search within the primary phone or a phone identity, or a
+        whole number in either spelling (`phone_key`)."""
+        return (
+            (not self.statuses or contact.status in self.statuses)
+            and (not self.tags or not self.tags.isdisjoint(contact.tags))
+            and self._matches_search(contact)
+        )
+
+    def _matches_search(self, contact: Contact) -> bool:
+        needle = self.needle.casefold()
+        if not needle:
+            return True
+        texts = [contact.name or "", *contact.emails]
+        if any(needle in text.casefold() for text in texts):
+            return True
+        digits = self.phone_digits
+        if digits is None:
+            return False
+        phones = [contact.primary_phone or "", *contact.phone_identities]
+        return self.phone_key in contact.phone_identities or any(digits in p for p in phones)

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from leadengine_core.errors import Forbidden, ValidationFailed
 from leadengine_core.messages import Direction
 
 
@@ -159,6 +160,29 @@ class Lead:
             actor_id=actor_id,
             metadata={"messageId": str(message_id)},
         )
+
+    def merge_from(self, other: Lead, *, at: datetime) -> None:
+        """Absorb the lead of a contact merged into this lead's contact.
+
+        This lead's status and values win; gaps are filled from `other`, tags and custom
+        fields are united and both notes are kept. The caller moves `other`'s activities here
+        and deletes it.
+        """
+        if other.tenant_id != self.tenant_id:
+            raise Forbidden("leads of different tenants cannot be merged")
+        if other.id == self.id:
+            raise ValidationFailed(
+                "a lead cannot be merged into itself", details={"id": str(self.id)}
+            )
+        self.assignee_id = self.assignee_id or other.assignee_id
+        self.value = other.value if self.value is None else self.value
+        self.probability = other.probability if self.probability is None else self.probability
+        self.notes = "\n\n".join(note for note in (self.notes, other.notes) if note) or None
+        self.tags = list(dict.fromkeys([*self.tags, *other.tags]))
+        self.custom_fields = {**other.custom_fields, **self.custom_fields}
+        contacts = [moment for moment in (self.last_contact_at, other.last_contact_at) if moment]
+        self.last_contact_at = max(contacts, default=None)
+        self.updated_at = at
 
     def _activity(
         self,

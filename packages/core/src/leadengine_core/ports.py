@@ -2,9 +2,10 @@
 
 Tenant isolation is built into the signatures: every repository method takes `tenant_id` first
 and only ever sees that tenant's rows, and a write of an entity owned by another tenant is
-refused with `Forbidden`. The two lookups that cannot know the tenant yet are named for it:
-`TenantRepository.get_by_slug` (login picks the tenant by slug) and
-`InstanceRepository.route_by_broker_id` (a broker webhook names only its session).
+refused with `Forbidden`. The lookups that cannot know the tenant yet are named for it:
+`TenantRepository.get_by_slug` (login picks the tenant by slug),
+`InstanceRepository.route_by_broker_id` (a broker webhook names only its session) and
+`ApiKeyRepository.find_by_prefix` (a machine client's token names only its key).
 
 Conventions every implementation follows:
 - `get`/`find_*` return None when nothing matches in that tenant; `update` of a missing row
@@ -23,7 +24,8 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from leadengine_core.contacts import Contact
+from leadengine_core.api_keys import ApiKey
+from leadengine_core.contacts import Contact, ContactFilter, ContactLinks, TagCount
 from leadengine_core.events import DomainEvent
 from leadengine_core.instances import WhatsAppInstance
 from leadengine_core.leads import Lead, LeadActivity, LeadStatus
@@ -83,6 +85,22 @@ class UserRepository(Protocol):
         """All users of the tenant, by name."""
         ...
 
+    async def list_page(
+        self,
+        tenant_id: UUID,
+        *,
+        is_active: bool | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[User]:
+        """Newest `created_at` first (people waiting for activation on top); None = all."""
+        ...
+
+    async def lock_active_admins(self, tenant_id: UUID) -> Sequence[User]:
+        """The active ADMINs, locked until the unit of work ends, so two admins demoting each
+        other at once cannot both succeed and leave the tenant without one."""
+        ...
+
 
 class QueueRepository(Protocol):
     async def get(self, tenant_id: UUID, queue_id: UUID) -> Queue | None: ...
@@ -97,6 +115,30 @@ class QueueRepository(Protocol):
 
     async def list_all(self, tenant_id: UUID) -> Sequence[Queue]:
         """All queues of the tenant by (`order_index`, name): the first is the default."""
+        ...
+
+    async def lock_all(self, tenant_id: UUID) -> Sequence[Queue]:
+        """`list_all`, locking the rows until the unit of work ends, for changes that depend
+        on the whole set (two deletes racing must not remove the tenant's last queue)."""
+        ...
+
+
+class ApiKeyRepository(Protocol):
+    async def get(self, tenant_id: UUID, key_id: UUID) -> ApiKey | None: ...
+
+    async def find_by_prefix(self, prefix: str) -> ApiKey | None:
+        """Unscoped by necessity: a bearer token names only its key, and the key found here is
+        what decides the tenant. Revoked keys are returned too; the caller refuses them."""
+        ...
+
+    async def add(self, tenant_id: UUID, key: ApiKey) -> None:
+        """Raises Conflict when the prefix is taken, by any tenant."""
+        ...
+
+    async def update(self, tenant_id: UUID, key: ApiKey) -> None: ...
+
+    async def list_active(self, tenant_id: UUID) -> Sequence[ApiKey]:
+        """The keys not revoked, newest first."""
         ...
 
 
@@ -121,15 +163,34 @@ class ContactRepository(Protocol):
 
     async def find_by_group_jid(self, tenant_id: UUID, group_jid: str) -> Contact | None: ...
 
+    async def get_many(self, tenant_id: UUID, contact_ids: Sequence[UUID]) -> Sequence[Contact]:
+        """The tenant's contacts among `contact_ids`, in that order; the others are left out."""
+        ...
+
     async def list_page(
         self,
         tenant_id: UUID,
+        filters: ContactFilter,
         *,
-        search: str | None = None,
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[Contact]:
-        """Newest `updated_at` first; `search` matches name, phone or email."""
+        """Newest `updated_at` first, narrowed by `filters` (`ContactFilter.matches`)."""
+        ...
+
+    async def tag_counts(self, tenant_id: UUID) -> Sequence[TagCount]:
+        """Every tag in use with its number of contacts, most used first, then by name."""
+        ...
+
+    async def links(self, tenant_id: UUID, contact_ids: Sequence[UUID]) -> dict[UUID, ContactLinks]:
+        """Open tickets and lead of each contact; one with neither is left out."""
+        ...
+
+    async def reassign_contact(self, tenant_id: UUID, source_id: UUID, target_id: UUID) -> None:
+        """Re-point the source contact's tickets (their notes follow), messages and lead to the
+        target contact of the same tenant (NotFound otherwise). The caller frees the target's
+        slots first: a clash with its lead or with its open ticket on the same instance raises
+        Conflict, and nothing moves."""
         ...
 
 
@@ -148,17 +209,29 @@ class LeadRepository(Protocol):
         self,
         tenant_id: UUID,
         *,
-        status: LeadStatus | None = None,
+        statuses: frozenset[LeadStatus] = frozenset(),
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[Lead]:
-        """Newest `updated_at` first."""
+        """Newest `updated_at` first; with `statuses`, only leads in one of them."""
+        ...
+
+    async def fold_into(self, tenant_id: UUID, source_id: UUID, target_id: UUID) -> None:
+        """Move the source lead's activities to the target lead, then delete the source (both
+        leads of this tenant, else NotFound): what a contact merge does with a second lead."""
         ...
 
     async def add_activity(self, tenant_id: UUID, activity: LeadActivity) -> None: ...
 
-    async def list_activities(self, tenant_id: UUID, lead_id: UUID) -> Sequence[LeadActivity]:
-        """The lead's history, oldest first."""
+    async def list_activities(
+        self,
+        tenant_id: UUID,
+        lead_id: UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[LeadActivity]:
+        """The lead's history in the order it happened: oldest `occurred_at` first."""
         ...
 
 
@@ -185,13 +258,21 @@ class TicketRepository(Protocol):
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[Ticket]:
-        """The inbox: newest `last_activity_at` first, narrowed by `filters`."""
+        """The inbox: newest `last_activity_at` first, narrowed by `filters` (a search also
+        looks at each ticket's contact, as `TicketFilter.matches` does when given it)."""
         ...
 
     async def add_note(self, tenant_id: UUID, note: TicketNote) -> None: ...
 
-    async def list_notes(self, tenant_id: UUID, ticket_id: UUID) -> Sequence[TicketNote]:
-        """Oldest first."""
+    async def list_notes(
+        self,
+        tenant_id: UUID,
+        ticket_id: UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[TicketNote]:
+        """A ticket's notes in the order they were written: oldest `created_at` first."""
         ...
 
 
@@ -219,8 +300,10 @@ class MessageRepository(Protocol):
         *,
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
+        oldest_first: bool = False,
     ) -> Page[Message]:
-        """A ticket's thread, newest `occurred_at` (WhatsApp time) first."""
+        """A ticket's thread by `occurred_at` (WhatsApp time), newest first unless
+        `oldest_first`; a cursor only works in the order that issued it."""
         ...
 
 
@@ -270,6 +353,8 @@ class UnitOfWork(Protocol):
     def messages(self) -> MessageRepository: ...
     @property
     def instances(self) -> InstanceRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -8,6 +8,7 @@ unit of work rolls back everything written since its last commit.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,8 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
-from leadengine_core.contacts import Contact
+from leadengine_core.api_keys import ApiKey, ApiKeyToken
+from leadengine_core.contacts import Contact, ContactFilter, ContactLinks, TagCount
 from leadengine_core.errors import (
     Conflict,
     DomainError,
@@ -30,6 +32,7 @@ from leadengine_core.messages import Direction, Message, MessageOrigin
 from leadengine_core.pagination import CursorValue, Page, decode_cursor, encode_cursor
 from leadengine_core.ports import (
     DEFAULT_PAGE_SIZE,
+    ApiKeyRepository,
     Clock,
     ContactRepository,
     EventPublisher,
@@ -47,7 +50,7 @@ from leadengine_core.ports import (
 from leadengine_core.queues import Queue
 from leadengine_core.tenants import Tenant, ensure_same_tenant
 from leadengine_core.tickets import Ticket, TicketNote
-from leadengine_core.users import User, normalize_email
+from leadengine_core.users import Role, User, normalize_email
 
 E = TypeVar("E")
 DEFAULT_NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -242,6 +245,12 @@ class InMemoryStore:
             tenant_of=lambda i: i.tenant_id,
             uniques=[_Unique(lambda i: [i.broker_id], _conflict("broker id"))],
         )
+        self.api_keys = _Table[ApiKey](
+            "api key",
+            id_of=lambda k: k.id,
+            tenant_of=lambda k: k.tenant_id,
+            uniques=[_Unique(lambda k: [k.prefix], _conflict("api key prefix"))],
+        )
 
     def _tables(self) -> list[_Table[Any]]:
         return [value for value in vars(self).values() if isinstance(value, _Table)]
@@ -263,36 +272,43 @@ def _page(
     sort_key: Callable[[E], tuple[CursorValue, ...]],
     cursor: str | None,
     limit: int,
+    *,
+    oldest_first: bool = False,
 ) -> Page[E]:
-    """Newest-first keyset page; a cursor is ("next" | "prev", *sort key of the edge row)."""
+    """Keyset page, newest first unless `oldest_first`; a cursor is (direction, *sort key of
+    the edge row), its direction spelled differently per order so one order refuses the
+    other's cursors, as storage does."""
     if limit < 1:
         raise ValidationFailed("limit must be at least 1", details={"limit": limit})
-    ordered = sorted(rows, key=sort_key, reverse=True)
-    items = ordered[:limit] if cursor is None else _page_at(ordered, sort_key, cursor, limit)
+    forward, backward = ("later", "earlier") if oldest_first else ("next", "prev")
+
+    def after(key: tuple[CursorValue, ...], edge: tuple[CursorValue, ...]) -> bool:
+        """Whether `key` comes after `edge` in list order."""
+        return key > edge if oldest_first else key < edge
+
+    ordered = sorted(rows, key=sort_key, reverse=not oldest_first)
+    items = ordered[:limit]
+    if cursor is not None:
+        direction, *edge = decode_cursor(cursor) or ("",)
+        try:
+            if direction == forward:
+                items = [row for row in ordered if after(sort_key(row), tuple(edge))][:limit]
+            elif direction == backward:
+                items = [row for row in ordered if after(tuple(edge), sort_key(row))][-limit:]
+            else:
+                raise ValidationFailed("invalid pagination cursor")
+        except TypeError as error:
+            raise ValidationFailed("invalid pagination cursor") from error
     if not items:
         return Page(items=())
     first, last = sort_key(items[0]), sort_key(items[-1])
-    has_newer = any(sort_key(row) > first for row in ordered)
-    has_older = any(sort_key(row) < last for row in ordered)
+    has_later = any(after(sort_key(row), last) for row in ordered)
+    has_earlier = any(after(first, sort_key(row)) for row in ordered)
     return Page(
         items=tuple(items),
-        next_cursor=encode_cursor(["next", *last]) if has_older else None,
-        prev_cursor=encode_cursor(["prev", *first]) if has_newer else None,
+        next_cursor=encode_cursor([forward, *last]) if has_later else None,
+        prev_cursor=encode_cursor([backward, *first]) if has_earlier else None,
     )
-
-
-def _page_at(
-    ordered: Sequence[E], sort_key: Callable[[E], tuple[CursorValue, ...]], cursor: str, limit: int
-) -> Sequence[E]:
-    direction, *edge = decode_cursor(cursor) or ("",)
-    try:
-        if direction == "next":
-            return [row for row in ordered if sort_key(row) < tuple(edge)][:limit]
-        if direction == "prev":
-            return [row for row in ordered if sort_key(row) > tuple(edge)][-limit:]
-    except TypeError as error:
-        raise ValidationFailed("invalid pagination cursor") from error
-    raise ValidationFailed("invalid pagination cursor")
 
 
 class InMemoryTenantRepository(TenantRepository):
@@ -333,6 +349,22 @@ class InMemoryUserRepository(UserRepository):
         users = self._table.select(tenant_id, lambda _: True)
         return sorted(users, key=lambda user: (user.name, str(user.id)))
 
+    async def list_page(
+        self,
+        tenant_id: UUID,
+        *,
+        is_active: bool | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[User]:
+        rows = self._table.select(
+            tenant_id, lambda user: is_active is None or user.is_active == is_active
+        )
+        return _page(rows, lambda u: (_micros(u.created_at), str(u.id)), cursor, limit)
+
+    async def lock_active_admins(self, tenant_id: UUID) -> Sequence[User]:
+        return self._table.select(tenant_id, lambda u: u.is_active and u.role is Role.ADMIN)
+
 
 class InMemoryQueueRepository(QueueRepository):
     def __init__(self, store: InMemoryStore) -> None:
@@ -357,9 +389,13 @@ class InMemoryQueueRepository(QueueRepository):
         queues = self._table.select(tenant_id, lambda _: True)
         return sorted(queues, key=lambda queue: (queue.order_index, queue.name))
 
+    async def lock_all(self, tenant_id: UUID) -> Sequence[Queue]:
+        return await self.list_all(tenant_id)
+
 
 class InMemoryContactRepository(ContactRepository):
     def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
         self._table = store.contacts
 
     async def get(self, tenant_id: UUID, contact_id: UUID) -> Contact | None:
@@ -383,22 +419,58 @@ class InMemoryContactRepository(ContactRepository):
     async def find_by_group_jid(self, tenant_id: UUID, group_jid: str) -> Contact | None:
         return self._table.first(tenant_id, lambda contact: contact.group_jid == group_jid)
 
+    async def get_many(self, tenant_id: UUID, contact_ids: Sequence[UUID]) -> Sequence[Contact]:
+        found = (self._table.get(tenant_id, each) for each in dict.fromkeys(contact_ids))
+        return [contact for contact in found if contact is not None]
+
     async def list_page(
         self,
         tenant_id: UUID,
+        filters: ContactFilter,
         *,
-        search: str | None = None,
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[Contact]:
-        needle = (search or "").strip().casefold()
-
-        def matches(contact: Contact) -> bool:
-            fields = [contact.name or "", contact.primary_phone or "", *contact.emails]
-            return not needle or any(needle in value.casefold() for value in fields)
-
-        rows = self._table.select(tenant_id, matches)
+        rows = self._table.select(tenant_id, filters.matches)
         return _page(rows, lambda c: (_micros(c.updated_at), str(c.id)), cursor, limit)
+
+    async def tag_counts(self, tenant_id: UUID) -> Sequence[TagCount]:
+        contacts = self._table.select(tenant_id, lambda _: True)
+        counts = Counter(tag for contact in contacts for tag in contact.tags)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [TagCount(tag, count) for tag, count in ranked]
+
+    async def links(self, tenant_id: UUID, contact_ids: Sequence[UUID]) -> dict[UUID, ContactLinks]:
+        wanted = set(contact_ids)
+        tickets = self._store.tickets.select(
+            tenant_id, lambda ticket: ticket.is_open and ticket.contact_id in wanted
+        )
+        open_tickets = Counter(ticket.contact_id for ticket in tickets)
+        leads = self._store.leads.select(tenant_id, lambda lead: lead.contact_id in wanted)
+        lead_ids = {lead.contact_id: lead.id for lead in leads}
+        return {
+            contact_id: ContactLinks(
+                open_tickets=open_tickets[contact_id], lead_id=lead_ids.get(contact_id)
+            )
+            for contact_id in open_tickets.keys() | lead_ids.keys()
+        }
+
+    async def reassign_contact(self, tenant_id: UUID, source_id: UUID, target_id: UUID) -> None:
+        if self._table.get(tenant_id, target_id) is None:
+            raise NotFound(f"contact {target_id} does not exist")
+        before = self._store.snapshot()
+        try:
+            for table in (self._store.tickets, self._store.messages, self._store.leads):
+                _repoint(table, tenant_id, source_id, target_id)
+        except DomainError:
+            self._store.restore(before)
+            raise
+
+
+def _repoint(table: _Table[Any], tenant_id: UUID, source_id: UUID, target_id: UUID) -> None:
+    """Give the source contact's rows of `table` (tickets, messages, leads) to the target."""
+    for row in table.select(tenant_id, lambda row: row.contact_id == source_id):
+        table.replace(tenant_id, replace(row, contact_id=target_id))
 
 
 class InMemoryLeadRepository(LeadRepository):
@@ -422,27 +494,51 @@ class InMemoryLeadRepository(LeadRepository):
         self,
         tenant_id: UUID,
         *,
-        status: LeadStatus | None = None,
+        statuses: frozenset[LeadStatus] = frozenset(),
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[Lead]:
-        rows = self._table.select(tenant_id, lambda lead: status is None or lead.status == status)
+        rows = self._table.select(tenant_id, lambda lead: not statuses or lead.status in statuses)
         return _page(rows, lambda lead: (_micros(lead.updated_at), str(lead.id)), cursor, limit)
+
+    async def fold_into(self, tenant_id: UUID, source_id: UUID, target_id: UUID) -> None:
+        if source_id == target_id:
+            raise ValidationFailed("a lead cannot be folded into itself")
+        for lead_id in (source_id, target_id):
+            if self._table.get(tenant_id, lead_id) is None:
+                raise NotFound(f"lead {lead_id} does not exist")
+        for activity in self._activities.select(tenant_id, lambda a: a.lead_id == source_id):
+            self._activities.replace(tenant_id, replace(activity, lead_id=target_id))
+        self._table.delete(tenant_id, source_id)
 
     async def add_activity(self, tenant_id: UUID, activity: LeadActivity) -> None:
         if self._table.get(tenant_id, activity.lead_id) is None:
             raise NotFound(f"lead {activity.lead_id} does not exist")
         self._activities.insert(tenant_id, activity)
 
-    async def list_activities(self, tenant_id: UUID, lead_id: UUID) -> Sequence[LeadActivity]:
+    async def list_activities(
+        self,
+        tenant_id: UUID,
+        lead_id: UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[LeadActivity]:
         activities = self._activities.select(tenant_id, lambda a: a.lead_id == lead_id)
-        return sorted(activities, key=lambda a: (a.occurred_at, a.id))
+        return _page(
+            activities,
+            lambda a: (_micros(a.occurred_at), str(a.id)),
+            cursor,
+            limit,
+            oldest_first=True,
+        )
 
 
 class InMemoryTicketRepository(TicketRepository):
     def __init__(self, store: InMemoryStore) -> None:
         self._table = store.tickets
         self._notes = store.ticket_notes
+        self._contacts = store.contacts
 
     async def get(self, tenant_id: UUID, ticket_id: UUID) -> Ticket | None:
         return self._table.get(tenant_id, ticket_id)
@@ -469,7 +565,10 @@ class InMemoryTicketRepository(TicketRepository):
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[Ticket]:
-        rows = self._table.select(tenant_id, filters.matches)
+        def matches(ticket: Ticket) -> bool:
+            return filters.matches(ticket, self._contacts.get(tenant_id, ticket.contact_id))
+
+        rows = self._table.select(tenant_id, matches)
         return _page(rows, lambda t: (_micros(t.last_activity_at), str(t.id)), cursor, limit)
 
     async def add_note(self, tenant_id: UUID, note: TicketNote) -> None:
@@ -477,9 +576,22 @@ class InMemoryTicketRepository(TicketRepository):
             raise NotFound(f"ticket {note.ticket_id} does not exist")
         self._notes.insert(tenant_id, note)
 
-    async def list_notes(self, tenant_id: UUID, ticket_id: UUID) -> Sequence[TicketNote]:
+    async def list_notes(
+        self,
+        tenant_id: UUID,
+        ticket_id: UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[TicketNote]:
         notes = self._notes.select(tenant_id, lambda note: note.ticket_id == ticket_id)
-        return sorted(notes, key=lambda note: (note.created_at, note.id))
+        return _page(
+            notes,
+            lambda note: (_micros(note.created_at), str(note.id)),
+            cursor,
+            limit,
+            oldest_first=True,
+        )
 
 
 class InMemoryMessageRepository(MessageRepository):
@@ -513,9 +625,16 @@ class InMemoryMessageRepository(MessageRepository):
         *,
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
+        oldest_first: bool = False,
     ) -> Page[Message]:
         rows = self._table.select(tenant_id, lambda message: message.ticket_id == ticket_id)
-        return _page(rows, lambda m: (_micros(m.occurred_at), str(m.id)), cursor, limit)
+        return _page(
+            rows,
+            lambda m: (_micros(m.occurred_at), str(m.id)),
+            cursor,
+            limit,
+            oldest_first=oldest_first,
+        )
 
 
 class InMemoryInstanceRepository(InstanceRepository):
@@ -541,6 +660,27 @@ class InMemoryInstanceRepository(InstanceRepository):
         return sorted(instances, key=lambda instance: (instance.created_at, instance.id))
 
 
+class InMemoryApiKeyRepository(ApiKeyRepository):
+    def __init__(self, store: InMemoryStore) -> None:
+        self._table = store.api_keys
+
+    async def get(self, tenant_id: UUID, key_id: UUID) -> ApiKey | None:
+        return self._table.get(tenant_id, key_id)
+
+    async def find_by_prefix(self, prefix: str) -> ApiKey | None:
+        return self._table.first(None, lambda key: key.prefix == prefix)
+
+    async def add(self, tenant_id: UUID, key: ApiKey) -> None:
+        self._table.insert(tenant_id, key)
+
+    async def update(self, tenant_id: UUID, key: ApiKey) -> None:
+        self._table.replace(tenant_id, key)
+
+    async def list_active(self, tenant_id: UUID) -> Sequence[ApiKey]:
+        keys = self._table.select(tenant_id, lambda key: not key.is_revoked)
+        return sorted(keys, key=lambda key: (key.created_at, key.id), reverse=True)
+
+
 class InMemoryUnitOfWork(UnitOfWork):
     """Share one `InMemoryStore` between units of work to see each other's commits.
 
@@ -558,6 +698,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._tickets = InMemoryTicketRepository(self.store)
         self._messages = InMemoryMessageRepository(self.store)
         self._instances = InMemoryInstanceRepository(self.store)
+        self._api_keys = InMemoryApiKeyRepository(self.store)
         self._committed_state = self.store.snapshot()
         self._recorded: list[DomainEvent] = []
         self._committed_events: list[DomainEvent] = []
@@ -594,6 +735,10 @@ class InMemoryUnitOfWork(UnitOfWork):
     @property
     def instances(self) -> InMemoryInstanceRepository:
         return self._instances
+
+    @property
+    def api_keys(self) -> InMemoryApiKeyRepository:
+        return self._api_keys
 
     async def __aenter__(self) -> Self:
         self._committed_state = self.store.snapshot()
@@ -700,6 +845,21 @@ class EntityFactory:
             id=instance_id,
             broker_id=f"session-{instance_id.hex}",
             name="Main number",
+            created_at=now,
+            updated_at=now,
+        )
+        return replace(base, **overrides)
+
+    def api_key(self, token: ApiKeyToken | None = None, **overrides: Any) -> ApiKey:
+        """A key matching `token` (a new one when omitted); keep the token to authenticate."""
+        now, token = self.clock.now(), token or ApiKeyToken.generate()
+        base = ApiKey(
+            tenant_id=self.tenant_id,
+            id=self.ids.new_id(),
+            name="Integration",
+            role=Role.AGENT,
+            prefix=token.prefix,
+            secret_hash=token.secret_hash,
             created_at=now,
             updated_at=now,
         )

@@ -1,17 +1,19 @@
 """Ticket statuses and the moves allowed between them.
 
 "Open" means OPEN, PENDING or ASSIGNED: work still to do, and at most one such ticket per
-contact and WhatsApp instance (see `open_ticket`). A finished ticket comes back only as OPEN,
-through `Ticket.reopen`, which also clears the close fields. Moving to the current status is a
-no-op, not an error. Rows are the current status, columns the target ("✓" allowed, "=" no-op):
+contact and WhatsApp instance (see `open_ticket`). A finished ticket (RESOLVED, CLOSED) comes
+back only through `Ticket.reopen`, never as a plain status change: reopening is the one move
+that can collide with a newer open ticket of the same contact, so it has a name of its own,
+and it clears the close fields. Moving to the current status is a no-op, not an error. Rows are
+the current status, columns the target ("✓" allowed, "=" no-op, "reopen" only by reopening):
 
-| from \\ to | OPEN       | PENDING | ASSIGNED | RESOLVED | CLOSED |
-|-----------|------------|---------|----------|----------|--------|
-| OPEN      | =          | ✓       | ✓        | ✓        | ✓      |
-| PENDING   | ✓          | =       | ✓        | ✓        | ✓      |
-| ASSIGNED  | ✓          | ✓       | =        | ✓        | ✓      |
-| RESOLVED  | ✓ (reopen) |         |          | =        | ✓      |
-| CLOSED    | ✓ (reopen) |         |          |          | =      |
+| from \\ to | OPEN   | PENDING | ASSIGNED | RESOLVED | CLOSED |
+|-----------|--------|---------|----------|----------|--------|
+| OPEN      | =      | ✓       | ✓        | ✓        | ✓      |
+| PENDING   | ✓      | =       | ✓        | ✓        | ✓      |
+| ASSIGNED  | ✓      | ✓       | =        | ✓        | ✓      |
+| RESOLVED  | reopen |         |          | =        | ✓      |
+| CLOSED    | reopen |         |          |          | =      |
 """
 
 from __future__ import annotations
@@ -50,11 +52,12 @@ TRANSITIONS: Mapping[TicketStatus, frozenset[TicketStatus]] = MappingProxyType(
         TicketStatus.ASSIGNED: frozenset(
             {TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED, TicketStatus.CLOSED}
         ),
-        TicketStatus.RESOLVED: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
-        TicketStatus.CLOSED: frozenset({TicketStatus.OPEN}),
+        TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED}),
+        TicketStatus.CLOSED: frozenset(),
     }
 )
-"""Allowed moves to a different status; same-to-same is handled as a no-op before the lookup."""
+"""Allowed status changes to a different status; same-to-same is a no-op checked before the
+lookup, and finished → OPEN is `Ticket.reopen`, not a status change."""
 
 
 def can_transition(current: TicketStatus, target: TicketStatus) -> bool:
@@ -63,8 +66,18 @@ def can_transition(current: TicketStatus, target: TicketStatus) -> bool:
 
 
 def ensure_transition(current: TicketStatus, target: TicketStatus) -> None:
-    if not can_transition(current, target):
+    if can_transition(current, target):
+        return
+    hint = " (reopen it first)" if current in FINISHED_STATUSES else ""
+    raise InvalidTransition(
+        f"a {current} ticket cannot become {target}{hint}",
+        details={"from": str(current), "to": str(target)},
+    )
+
+
+def ensure_reopenable(current: TicketStatus) -> None:
+    if current not in FINISHED_STATUSES:
         raise InvalidTransition(
-            f"a {current} ticket cannot become {target}",
-            details={"from": str(current), "to": str(target)},
+            f"only a finished ticket can be reopened, this one is {current}",
+            details={"from": str(current), "to": str(TicketStatus.OPEN)},
         )

@@ -7,9 +7,15 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from leadengine_core.errors import InvalidTransition, ValidationFailed
+from leadengine_core.contacts import Contact, ContactFilter
+from leadengine_core.errors import ValidationFailed
 from leadengine_core.messages import Direction
-from leadengine_core.ticket_status import FINISHED_STATUSES, OPEN_STATUSES, ensure_transition
+from leadengine_core.ticket_status import (
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    ensure_reopenable,
+    ensure_transition,
+)
 from leadengine_core.ticket_status import TicketStatus as TicketStatus
 
 PREVIEW_LENGTH = 280
@@ -92,10 +98,6 @@ class Ticket:
             self.closed_at = at
             self.closed_by = actor_id
             self.close_reason = reason or self.close_reason
-        else:
-            self.closed_at = None
-            self.closed_by = None
-            self.close_reason = None
         self.status = to
         self.updated_at = at
         return True
@@ -126,12 +128,13 @@ class Ticket:
 
     def reopen(self, at: datetime) -> bool:
         """Bring a RESOLVED or CLOSED ticket back to OPEN and forget how it was closed."""
-        if self.status not in FINISHED_STATUSES:
-            raise InvalidTransition(
-                f"only a finished ticket can be reopened, this one is {self.status}",
-                details={"from": str(self.status), "to": str(TicketStatus.OPEN)},
-            )
-        return self.transition(TicketStatus.OPEN, at=at)
+        ensure_reopenable(self.status)
+        self.status = TicketStatus.OPEN
+        self.closed_at = None
+        self.closed_by = None
+        self.close_reason = None
+        self.updated_at = at
+        return True
 
     def record_message(self, direction: Direction, preview: str | None, at: datetime) -> None:
         """Note a new message; an older one (history backfill) does not replace the preview."""
@@ -179,8 +182,15 @@ class TicketFilter:
     active_from: datetime | None = None
     active_until: datetime | None = None
 
-    def matches(self, ticket: Ticket) -> bool:
-        """Tags must all be present; search is a case-insensitive substring of subject/preview."""
+    @property
+    def contact_search(self) -> ContactFilter:
+        """The contacts a search also finds tickets through: those the contact list's own
+        search finds (name, email, or a phone however it is punctuated)."""
+        return ContactFilter(search=self.search)
+
+    def matches(self, ticket: Ticket, contact: Contact | None = None) -> bool:
+        """Any of the tags; search is a case-insensitive substring of the subject or the
+        preview, or matches the ticket's `contact` (see `contact_search`)."""
         checks = (
             not self.statuses or ticket.status in self.statuses,
             not self.priorities or ticket.priority in self.priorities,
@@ -190,16 +200,18 @@ class TicketFilter:
             not self.unassigned or ticket.assignee_id is None,
             self.contact_id is None or ticket.contact_id == self.contact_id,
             self.instance_id is None or ticket.instance_id == self.instance_id,
-            self.tags <= set(ticket.tags),
+            not self.tags or not self.tags.isdisjoint(ticket.tags),
             self.active_from is None or ticket.last_activity_at >= self.active_from,
             self.active_until is None or ticket.last_activity_at < self.active_until,
-            self._matches_search(ticket),
+            self._matches_search(ticket, contact),
         )
         return all(checks)
 
-    def _matches_search(self, ticket: Ticket) -> bool:
-        needle = (self.search or "").strip().casefold()
+    def _matches_search(self, ticket: Ticket, contact: Contact | None) -> bool:
+        needle = self.contact_search.needle.casefold()
         if not needle:
             return True
-        haystack = f"{ticket.subject or ''}\n{ticket.last_message_preview or ''}".casefold()
-        return needle in haystack
+        texts = (ticket.subject or "", ticket.last_message_preview or "")
+        if any(needle in text.casefold() for text in texts):
+            return True
+        return contact is not None and self.contact_search.matches(contact)

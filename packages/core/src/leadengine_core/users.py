@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
+from typing import ClassVar
 from uuid import UUID
 
-from leadengine_core.errors import ValidationFailed
+from leadengine_core.errors import Conflict, Forbidden, ValidationFailed
 
 
 class Role(StrEnum):
@@ -34,6 +35,7 @@ class Permission(StrEnum):
     REPORTS_READ = "reports:read"
     SETTINGS_READ = "settings:read"
     SETTINGS_WRITE = "settings:write"
+    API_KEYS_WRITE = "api-keys:write"
 
 
 _AGENT = frozenset(
@@ -58,7 +60,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {Role.AGENT: _AGENT, Role.SUPERVISOR: _SUPERVISOR, Role.ADMIN: frozenset(Permission)}
 )
 """Agents work conversations; supervisors also run queues and read the team; admins do all,
-including users, WhatsApp instances and tenant settings."""
+including users, API keys, WhatsApp instances and tenant settings."""
 
 
 def permissions_for(role: Role) -> frozenset[Permission]:
@@ -96,3 +98,36 @@ class User:
 
     def can(self, permission: Permission) -> bool:
         return self.is_active and permission in self.permissions
+
+
+class LastAdmin(Conflict):
+    """The change would leave the tenant without an active ADMIN, and nobody could manage it."""
+
+    code: ClassVar[str] = "LAST_ADMIN"
+
+
+class SelfLockout(Forbidden):
+    """Users may not deactivate themselves or change their own role."""
+
+    code: ClassVar[str] = "SELF_LOCKOUT"
+
+
+def ensure_access_change_allowed(
+    user: User,
+    *,
+    role: Role,
+    is_active: bool,
+    actor_id: UUID | None,
+    active_admin_ids: Collection[UUID],
+) -> None:
+    """Refuse a new (`role`, `is_active`) for `user` that would lock people out.
+
+    `actor_id` is the user making the change (None for an API key); `active_admin_ids` are the
+    tenant's active ADMINs as they are now, `user` included when it is one.
+    """
+    if user.id == actor_id and (role is not user.role or not is_active):
+        raise SelfLockout("you may not deactivate yourself or change your own role")
+    stays_admin = role is Role.ADMIN and is_active
+    others = set(active_admin_ids) - {user.id}
+    if user.id in active_admin_ids and not stays_admin and not others:
+        raise LastAdmin("the tenant must keep at least one active ADMIN")

@@ -55,6 +55,10 @@ def configure_logging(level: str = "info", *, stream: TextIO | None = None) -> N
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Our `http.request` line replaces uvicorn's access line, whose raw query string may carry
+    # a credential (a socket's `?token=`, `hub.verify_token`); httpx logs every URL it calls.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

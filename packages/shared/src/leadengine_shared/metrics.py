@@ -8,8 +8,9 @@ rest into `overflow`, so a misbehaving client cannot blow up the time-series cou
 from __future__ import annotations
 
 import threading
+from weakref import WeakKeyDictionary
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 OVERFLOW = "overflow"
@@ -21,7 +22,10 @@ __all__ = [
     "UNKNOWN",
     "BrokerMetrics",
     "HttpMetrics",
+    "InboundMetrics",
     "LabelGuard",
+    "OutboundMetrics",
+    "RealtimeMetrics",
     "new_registry",
     "render",
     "sample_value",
@@ -87,7 +91,19 @@ class HttpMetrics:
 
 
 class BrokerMetrics:
-    """Calls from our broker client to the Baileys HTTP broker."""
+    """Calls from our broker client to the Baileys HTTP broker.
+
+    The instance routes' client and the outbound worker's client count into the same family:
+    take it with `BrokerMetrics.of(registry)`, which registers it once per registry.
+    """
+
+    @classmethod
+    def of(cls, registry: CollectorRegistry) -> BrokerMetrics:
+        with _BROKER_METRICS_LOCK:
+            metrics = _BROKER_METRICS.get(registry)
+            if metrics is None:
+                metrics = _BROKER_METRICS[registry] = cls(registry)
+            return metrics
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.guard = LabelGuard({"operation": 40, "code": 50})
@@ -104,3 +120,123 @@ class BrokerMetrics:
             registry=registry,
             buckets=LATENCY_BUCKETS,
         )
+
+
+_BROKER_METRICS: WeakKeyDictionary[CollectorRegistry, BrokerMetrics] = WeakKeyDictionary()
+_BROKER_METRICS_LOCK = threading.Lock()
+
+
+class InboundMetrics:
+    """The webhook and the durable inbox: what was accepted, applied, queued and how late."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.guard = LabelGuard({"reason": 40, "kind": 12, "outcome": 8, "status": 8})
+        self.webhook_events = Counter(
+            "whatsapp_webhook_events",
+            "Webhook events by result (accepted, duplicate, ignored, rejected, failed) and reason.",
+            ["result", "reason"],
+            registry=registry,
+        )
+        self.processed = Counter(
+            "inbound_messages_processed",
+            "Inbox rows processed by the inbound worker, by event kind and outcome.",
+            ["kind", "outcome"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "whatsapp_inbound_latency_seconds",
+            "From the webhook's commit to the event applied by the worker.",
+            ["kind"],
+            registry=registry,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.depth = Gauge(
+            "inbound_inbox_depth",
+            "Inbox rows per status (refreshed by the worker).",
+            ["status"],
+            registry=registry,
+        )
+        self.oldest_age = Gauge(
+            "inbound_inbox_oldest_age_seconds",
+            "Age of the oldest inbox row per status (refreshed by the worker).",
+            ["status"],
+            registry=registry,
+        )
+
+    def webhook(self, result: str, reason: str, count: int = 1) -> None:
+        if count:
+            labels = self.guard.labels(reason=reason)
+            self.webhook_events.labels(result=result, **labels).inc(count)
+
+    def applied(self, kind: str, outcome: str, latency_seconds: float | None) -> None:
+        labels = self.guard.labels(kind=kind, outcome=outcome)
+        self.processed.labels(**labels).inc()
+        if latency_seconds is not None:
+            self.latency.labels(kind=labels["kind"]).observe(max(latency_seconds, 0.0))
+
+
+class OutboundMetrics:
+    """Agent sends through the outbox: outcomes, accepted→SENT latency and circuit states."""
+
+    CIRCUIT_STATES = {"closed": 0.0, "open": 1.0, "half_open": 2.0}
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.broker = BrokerMetrics.of(registry)
+        """For the outbound worker's broker client (`whatsapp_http_requests_total`)."""
+        self.guard = LabelGuard({"status": 10, "tenantId": 100, "instanceId": 200, "state": 4})
+        self.sends = Counter(
+            "whatsapp_outbound",
+            "Outbound sends by status (accepted, sent, retrying, deferred, skipped, failed).",
+            ["status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "whatsapp_outbound_latency_seconds",
+            "From the API accepting a send to the broker confirming it (SENT).",
+            registry=registry,
+            buckets=(*LATENCY_BUCKETS, 30.0, 60.0, 300.0),
+        )
+        self.circuit = Gauge(
+            "whatsapp_outbound_circuit_state",
+            "Circuit per tenant and instance: 0 closed, 1 open, 2 half-open.",
+            ["tenantId", "instanceId"],
+            registry=registry,
+        )
+        self.circuit_transitions = Counter(
+            "whatsapp_outbound_circuit_transitions",
+            "Circuit openings and closings, by the state entered.",
+            ["state"],
+            registry=registry,
+        )
+
+    def outcome(self, status: str, count: int = 1) -> None:
+        self.sends.labels(**self.guard.labels(status=status)).inc(count)
+
+    def sent(self, latency_seconds: float) -> None:
+        self.outcome("sent")
+        self.latency.observe(max(latency_seconds, 0.0))
+
+    def circuit_state(self, tenant_id: object, instance_id: object, state: str) -> None:
+        labels = self.guard.labels(tenantId=tenant_id, instanceId=instance_id)
+        self.circuit.labels(**labels).set(self.CIRCUIT_STATES.get(state, 0.0))
+
+    def circuit_changed(self, tenant_id: object, instance_id: object, state: str) -> None:
+        self.circuit_state(tenant_id, instance_id, state)
+        self.circuit_transitions.labels(**self.guard.labels(state=state)).inc()
+
+
+class RealtimeMetrics:
+    """Socket.IO emits by event name (no room label: rooms are per tenant, unbounded) and the
+    sockets connected to this process."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.guard = LabelGuard({"event": 20})
+        self.emits = Counter(
+            "ws_emit", "Socket.IO events emitted, by event name.", ["event"], registry=registry
+        )
+        self.connected = Gauge(
+            "ws_connected_sockets", "Sockets connected to this process.", registry=registry
+        )
+
+    def emitted(self, event: str) -> None:
+        self.emits.labels(**self.guard.labels(event=event)).inc()

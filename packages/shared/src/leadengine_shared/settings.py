@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     socket_io_path: str = "/socket.io"
     """Path of the Socket.IO endpoint."""
 
+    realtime_catch_up_events: int = Field(default=1000, ge=10, le=100_000)
+    """Realtime events kept per tenant for `GET /api/realtime/events` (catch-up after a
+    reconnect), in Redis when `REDIS_URL` is set, else in process memory."""
+
     whatsapp_mode: str | None = None
     """Removed setting: the transport is always HTTP. Setting it at all is a start-up error."""
 
@@ -115,6 +119,81 @@ class Settings(BaseSettings):
 
     whatsapp_webhook_verify_token: SecretStr | None = None
     """Token for the `GET` webhook verification handshake (`hub.verify_token`)."""
+
+    # WhatsApp instances and transport (read through `leadengine_shared.whatsapp.WhatsAppConfig`)
+
+    whatsapp_webhook_url: str | None = None
+    """Public URL of our webhook (`…/api/integrations/whatsapp/webhook`), registered on the
+    broker for every instance created. Instance creation is refused while it is unset."""
+
+    whatsapp_tenant_guard_bypass: bool = False
+    """Demo only: accept broker events whose tenant cannot be proven. A start-up error when
+    ENVIRONMENT=production."""
+
+    whatsapp_outbound_circuit_max_failures: int = 5
+    """Failed sends (per tenant and instance) within the window that open the circuit; < 1 is 1."""
+
+    whatsapp_outbound_circuit_window_ms: int = 60_000
+    """Window in which failed sends are counted; < 1 is 1."""
+
+    whatsapp_outbound_circuit_cooldown_ms: int = 120_000
+    """How long an open circuit refuses sends before one trial send; < 1 is 1."""
+
+    outbound_tps_default: int = 5
+    """Sends per second allowed per instance; < 1 is 1."""
+
+    outbound_tps_by_instance: str = ""
+    """Per broker session overrides, `sales-01:10,support:2`."""
+
+    whatsapp_correlation_seed: str = "leadengine"
+    """Shown as `runtime.correlationSeed` in /healthz, for clients of the original system."""
+
+    whatsapp_sidecar_sessions_path: str | None = None
+    """Legacy sidecar session volume, shown as `runtime.sidecarSessionsPath`; the HTTP transport
+    never reads it, deploys keep mounting it so a rollback finds the sessions."""
+
+    evolution_webhook_api_key: SecretStr | None = None
+    """Key Evolution API presents as `apikey` (header or body). Unset: WHATSAPP_WEBHOOK_API_KEY."""
+
+    inbox_retention_days: int = Field(default=7, ge=1)
+    """Days processed (`done`/`ignored`) inbox rows are kept for audit and replay."""
+
+    run_worker_in_process: bool = True
+    """Run the inbound worker inside `leadengine serve`. Set false when `leadengine worker`
+    processes run separately."""
+
+    inbound_worker_batch_size: int = Field(default=100, ge=1, le=1000)
+    """Inbox rows one worker claims at a time."""
+
+    inbound_worker_poll_seconds: float = Field(default=2.0, gt=0)
+    """Fallback poll interval; commits wake the worker sooner (in process, or LISTEN/NOTIFY)."""
+
+    inbound_worker_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a claimed row stays locked before another worker may take it over."""
+
+    inbound_max_attempts: int = Field(default=8, ge=1)
+    """Attempts before an inbox row is marked `failed` (replayable)."""
+
+    webhook_bench_endpoint: bool = False
+    """Mount `POST /api/bench/webhook-baseline` (reads the body, answers 202): the
+    benchmark's baseline. Never in production."""
+
+    outbound_worker_batch_size: int = Field(default=10, ge=1, le=500)
+    """Outbox rows one outbound worker claims and sends concurrently at a time."""
+
+    outbound_worker_poll_seconds: float = Field(default=0.5, gt=0)
+    """How long an idle outbound worker waits before looking at the outbox again."""
+
+    outbound_max_attempts: int = Field(default=30, ge=1)
+    """Failed broker attempts before a send is given up (message FAILED). Sends skipped while
+    a circuit is open or over the rate limit do not count."""
+
+    outbound_retry_max_seconds: float = Field(default=300.0, gt=0)
+    """Cap of the jittered exponential backoff (1 s, 2 s, 4 s, …) between attempts of a send."""
+
+    @property
+    def evolution_webhook_key(self) -> SecretStr | None:
+        return self.evolution_webhook_api_key or self.whatsapp_webhook_api_key
 
     otel_traces_exporter: Literal["none", "console", "otlp"] = "none"
     """Where OpenTelemetry spans go. `none` keeps tracing off."""

@@ -14,7 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from leadengine_core.errors import ValidationFailed
 from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -55,7 +58,7 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
@@ -63,6 +66,17 @@ def create_engine(
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
     )
+    event.listen(engine.sync_engine, "handle_error", _refused_value)
+    return engine
+
+
+def _refused_value(context: ExceptionContext) -> BaseException | None:
+    """A value PostgreSQL refuses (a NUL character, text longer than its column, a number out
+    of range) is bad input, not a server fault: it leaves storage as `ValidationFailed`."""
+    if isinstance(context.sqlalchemy_exception, DataError):
+        reason = str(context.original_exception).splitlines()[0]
+        return ValidationFailed("a value cannot be stored", details={"reason": reason})
+    return None
 
 
 async def ping(engine: AsyncEngine) -> None:

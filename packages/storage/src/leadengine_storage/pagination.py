@@ -1,11 +1,12 @@
-"""Keyset pagination: newest first on (timestamp, id), never OFFSET.
+"""Keyset pagination on (timestamp, id), newest first unless a list says otherwise; never OFFSET.
 
 A page is one index range scan from the edge row named by the cursor, so page 1,000 costs what
 page 1 costs and rows inserted meanwhile neither repeat nor vanish. A cursor holds the list it
-belongs to, the direction ("next" = older, "prev" = newer) and the edge row's sort key
-(timestamp in microseconds since the epoch, id); anything else is refused with
-VALIDATION_ERROR before it reaches a query. The row-value comparison `(time, id) < (:t, :id)`
-is what both PostgreSQL and SQLite turn into a range on a `(…, time, id)` index.
+belongs to, the direction in list order ("next" = further down the list, "prev" = back up) and
+the edge row's sort key (timestamp in microseconds since the epoch, id); anything else is
+refused with VALIDATION_ERROR before it reaches a query. The row-value comparison
+`(time, id) < (:t, :id)` is what both PostgreSQL and SQLite turn into a range on a
+`(…, time, id)` index, which they read forwards or backwards alike.
 """
 
 from __future__ import annotations
@@ -32,11 +33,30 @@ _MICROSECOND = timedelta(microseconds=1)
 
 @dataclass(frozen=True, slots=True)
 class Keyset:
-    """A list's sort key. `scope` goes into its cursors, so another list refuses them."""
+    """A list's sort key and order. `scope` goes into its cursors, so another list (or the
+    same rows in the other order, which needs a scope of its own) refuses them."""
 
     scope: str
     time: ColumnElement[datetime]
     id: ColumnElement[UUID]
+    oldest_first: bool = False
+
+    def after(self, edge: tuple[datetime, UUID]) -> ColumnElement[bool]:
+        """Rows further down the list than `edge`."""
+        key = tuple_(self.time, self.id)
+        return key > edge if self.oldest_first else key < edge
+
+    def before(self, edge: tuple[datetime, UUID]) -> ColumnElement[bool]:
+        """Rows further up the list than `edge`."""
+        key = tuple_(self.time, self.id)
+        return key < edge if self.oldest_first else key > edge
+
+    def order(self, *, reverse: bool = False) -> tuple[ColumnElement[Any], ...]:
+        """ORDER BY for list order, or against it."""
+        ascending = self.oldest_first != reverse
+        if ascending:
+            return self.time.asc(), self.id.asc()
+        return self.time.desc(), self.id.desc()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,32 +78,29 @@ async def fetch_page(
     if limit < 1:
         raise ValidationFailed("limit must be at least 1", details={"limit": limit})
     edge = None if cursor is None else _decode(cursor, keyset.scope)
-    key = tuple_(keyset.time, keyset.id)
     if edge is None or edge.direction == "next":
-        bounded = query if edge is None else query.where(key < (edge.time, edge.id))
-        ordered = bounded.order_by(keyset.time.desc(), keyset.id.desc())
-        rows = (await connection.execute(ordered.limit(limit + 1))).all()
-        items, has_older = rows[:limit], len(rows) > limit
-        has_newer = (
+        bounded = query if edge is None else query.where(keyset.after((edge.time, edge.id)))
+        rows = (await connection.execute(bounded.order_by(*keyset.order()).limit(limit + 1))).all()
+        items, has_after = rows[:limit], len(rows) > limit
+        has_before = (
             edge is not None
             and bool(items)
-            and await _exists(connection, query.where(key > _key_of(items[0], keyset)))
+            and await _exists(connection, query.where(keyset.before(_key_of(items[0], keyset))))
         )
     else:
-        ordered = query.where(key > (edge.time, edge.id)).order_by(
-            keyset.time.asc(), keyset.id.asc()
-        )
+        bounded = query.where(keyset.before((edge.time, edge.id)))
+        ordered = bounded.order_by(*keyset.order(reverse=True))
         rows = (await connection.execute(ordered.limit(limit + 1))).all()
-        items, has_newer = rows[:limit][::-1], len(rows) > limit
-        has_older = bool(items) and await _exists(
-            connection, query.where(key < _key_of(items[-1], keyset))
+        items, has_before = rows[:limit][::-1], len(rows) > limit
+        has_after = bool(items) and await _exists(
+            connection, query.where(keyset.after(_key_of(items[-1], keyset)))
         )
     if not items:
         return Page(items=())
     return Page(
         items=tuple(items),
-        next_cursor=_encode(keyset, "next", items[-1]) if has_older else None,
-        prev_cursor=_encode(keyset, "prev", items[0]) if has_newer else None,
+        next_cursor=_encode(keyset, "next", items[-1]) if has_after else None,
+        prev_cursor=_encode(keyset, "prev", items[0]) if has_before else None,
     )
 
 

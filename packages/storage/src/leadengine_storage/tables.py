@@ -114,6 +114,25 @@ users = Table(
     Column("last_login_at", UtcDateTime),
     *_timestamps(),
     UniqueConstraint("tenant_id", "email"),
+    Index("ix_users_tenant_created", "tenant_id", "created_at", "id"),
+)
+
+# Machine credentials: the public prefix finds a key (unique across tenants, since the token
+# alone decides the tenant); only a SHA-256 of the secret is stored.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("name", String(120), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_by", Uuid, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    *_timestamps(),
+    Index("ix_api_keys_tenant_created", "tenant_id", "created_at", "id"),
 )
 
 queues = Table(
@@ -335,4 +354,62 @@ messages = Table(
     # A thread, oldest to newest and back: keyset on (occurred_at, id) within a ticket.
     Index("ix_messages_ticket_time", "ticket_id", "occurred_at", "id"),
     Index("ix_messages_tenant_created", "tenant_id", "created_at"),
+    # A contact merge re-points, and a contact delete cascades to, the contact's messages.
+    Index("ix_messages_contact", "contact_id"),
+)
+
+# The durable inbox of webhook events (leadengine_storage.inbox). `tenant_id` is NULL while no
+# instance has the event's broker id ("unroutable"); the queue columns are work_queue's.
+inbound_inbox = Table(
+    "inbound_inbox",
+    metadata,
+    _id(),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id", ondelete="CASCADE")),
+    Column("broker_id", String(256), nullable=False),
+    Column("dedupe_key", String(512), nullable=False, unique=True),
+    Column("source", String(20), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("locked_by", String(120)),
+    Column("locked_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("waiting_for", String(256)),
+    Column("trace_context", String(512)),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("processed_at", UtcDateTime),
+    Index("ix_inbound_inbox_claim", "status", "available_at", "id"),
+    Index("ix_inbound_inbox_waiting", "broker_id", "waiting_for"),
+    Index("ix_inbound_inbox_tenant_status", "tenant_id", "status", "received_at"),
+)
+
+# The outbound outbox (leadengine_storage.outbox): one row per agent send, written in the
+# request's transaction with its PENDING message (whose id is the row id); queue columns are
+# work_queue's. `to` and `broker_id` are fixed when the send is accepted.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    _tenant(),
+    Column(
+        "instance_id",
+        Uuid,
+        ForeignKey("whatsapp_instances.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("broker_id", String(120), nullable=False),
+    Column("to", String(20), nullable=False),
+    Column("payload", JsonDoc, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("locked_by", String(120)),
+    Column("locked_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("accepted_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Index("ix_outbox_claim", "status", "available_at", "id"),
+    Index("ix_outbox_tenant_status", "tenant_id", "status", "accepted_at"),
 )

@@ -26,6 +26,7 @@ from leadengine_storage.repositories import (
     SqlTicketRepository,
     SqlUserRepository,
 )
+from leadengine_storage.repositories.api_keys import SqlApiKeyRepository
 
 __all__ = ["SqlUnitOfWork", "unit_of_work_factory"]
 
@@ -40,6 +41,7 @@ class _Repositories:
         self.tickets = SqlTicketRepository(connection)
         self.messages = SqlMessageRepository(connection)
         self.instances = SqlInstanceRepository(connection)
+        self.api_keys = SqlApiKeyRepository(connection)
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -87,6 +89,16 @@ class SqlUnitOfWork(UnitOfWork):
     @property
     def instances(self) -> SqlInstanceRepository:
         return self._open().instances
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """This transaction's connection, for storage modules outside the core ports (the
+        outbox) whose writes must commit together with the repositories'."""
+        return self._require_connection()
+
+    @property
+    def api_keys(self) -> SqlApiKeyRepository:
+        return self._open().api_keys
 
     async def __aenter__(self) -> Self:
         if self._connection is not None:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 from leadengine_shared.logging import get_logger
 from leadengine_shared.metrics import BrokerMetrics
+from leadengine_shared.tracing import client_span, inject_traceparent
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -533,6 +534,25 @@ class BrokerClient:
             raise
 
     async def _attempt(self, operation: str, request: httpx.Request) -> httpx.Response:
+        """One HTTP call as a client span, its `traceparent` sent along to the broker."""
+        attributes = {
+            "broker.operation": operation,
+            "http.request.method": request.method,
+            "url.path": request.url.path,
+        }
+        with client_span(f"broker.{operation}", attributes) as current:
+            inject_traceparent(request.headers)
+            try:
+                response = await self._send_once(operation, request)
+            except BrokerError as error:
+                current.set_attribute("error.type", str(error.code))
+                if error.status is not None:
+                    current.set_attribute("http.response.status_code", error.status)
+                raise
+            current.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    async def _send_once(self, operation: str, request: httpx.Request) -> httpx.Response:
         request_id = request.headers["X-Request-Id"]
         started = time.perf_counter()
         try:

@@ -144,7 +144,7 @@ def parse_contract_message(
         source=Source.CONTRACT,
         raw=raw,
     )
-    return BatchItem(inbound, message_key(instance_key, provider_id, raw))
+    return BatchItem(inbound, message_key(instance_key, provider_id, raw, contract=True))
 
 
 def parse_poll_choice(

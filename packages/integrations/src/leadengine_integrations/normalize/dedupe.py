@@ -3,7 +3,8 @@ event reports, not the delivery that carried it.
 
 | event | key |
 |---|---|
-| message | `msg:{instance}:{provider_message_id}` (no id: `msg:{instance}:sha256:{digest}`) |
+| message (raw) | `msg:{instance}:{provider_message_id}` (no id: `msg:{instance}:sha256:{digest}`) |
+| message (contract) | `msg:{instance}:{provider_message_id}:contract` |
 | ack | `ack:{instance}:{provider_message_id}:{status}` (+ `:{participant}` for group receipts) |
 | edit | `edit:{instance}:{target}:{edit epoch ms, else the edit message's id}` |
 | revoke | `revoke:{instance}:{target}` |
@@ -13,10 +14,12 @@ event reports, not the delivery that carried it.
 
 Why each part:
 
-- Messages key on the instance and WhatsApp's id only (ids are per account, §10.4), so the
-  broker's MESSAGE_INBOUND, the raw upsert of the same message and every redelivery collapse
-  into one (§10.1-3). A message without an id hashes its canonical JSON (never a random id,
-  §10.37), so a byte-identical redelivery still collapses.
+- Messages key on the instance and WhatsApp's id (ids are per account, §10.4), so every
+  redelivery collapses into one (§10.1-3). The broker's MESSAGE_INBOUND and the raw upsert of
+  the same message keep one key each: the contract event arrives first but carries less (no
+  quote, no LID alternate, no media details), so the raw copy must still reach the apply step,
+  which stores one message row and enriches it. A message without an id hashes its canonical
+  JSON (never a random id, §10.37), so a byte-identical redelivery still collapses.
 - Acks include the status (lesson 20): DELIVERED then READ are two facts. Group receipts come
   per member, so they include the member.
 - Edits key on the edit time: the raw protocol message (`timestampMs`) and Baileys' processed
@@ -39,9 +42,13 @@ from leadengine_integrations.normalize.audit import canonical_digest
 from leadengine_integrations.normalize.timestamps import epoch_ms
 
 
-def message_key(instance: str, provider_message_id: str | None, raw: object) -> str:
+def message_key(
+    instance: str, provider_message_id: str | None, raw: object, *, contract: bool = False
+) -> str:
     if provider_message_id is None:
         return _join("msg", instance, "sha256", canonical_digest(raw))
+    if contract:
+        return _join("msg", instance, provider_message_id, "contract")
     return _join("msg", instance, provider_message_id)
 
 

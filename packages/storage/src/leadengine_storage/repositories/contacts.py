@@ -3,43 +3,57 @@
 Each phone identity key, `@lid` alias and group JID is a `contact_identities` row whose primary
 key is (tenant, kind, value): two workers creating the same person race on that key, and the
 loser gets a Conflict naming the contact that won. Tags keep their order in `contact_tags`.
+A merge re-points the duplicate's tickets, messages and lead in one SAVEPOINT, so a clash
+with the survivor's open ticket or lead moves nothing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from enum import StrEnum
 from functools import partial
 from typing import Any
 from uuid import UUID
 
-from leadengine_core.contacts import Contact, ContactKind, ContactStatus
-from leadengine_core.errors import Conflict, DomainError
+from leadengine_core.contacts import (
+    Contact,
+    ContactFilter,
+    ContactKind,
+    ContactLinks,
+    ContactStatus,
+    TagCount,
+)
+from leadengine_core.errors import Conflict, DomainError, NotFound
 from leadengine_core.pagination import Page
 from leadengine_core.ports import DEFAULT_PAGE_SIZE, ContactRepository
 from leadengine_core.tenants import ensure_same_tenant
-from sqlalchemy import Row, Select, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Row, Select, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadengine_storage.integrity import Violation
 from leadengine_storage.pagination import Keyset, fetch_page, page_of
-from leadengine_storage.portable_sql import contains_folded, json_array_has_match
+from leadengine_storage.repositories.contact_filters import contact_conditions
+from leadengine_storage.repositories.contact_identities import (
+    Identity,
+    IdentityKind,
+    identities_of,
+)
 from leadengine_storage.repositories.guarded import ensure_changed, guarded, plain_error
-from leadengine_storage.tables import contact_identities, contact_tags, contacts
+from leadengine_storage.repositories.ticket_filters import is_open
+from leadengine_storage.tables import (
+    contact_identities,
+    contact_tags,
+    contacts,
+    leads,
+    messages,
+    tickets,
+)
 
 __all__ = ["SqlContactRepository"]
 
 _KEYSET = Keyset("contacts", contacts.c.updated_at, contacts.c.id)
-
-
-class IdentityKind(StrEnum):
-    PHONE = "phone"
-    LID = "lid"
-    GROUP = "group"
-
-
-Identity = tuple[IdentityKind, str]
+_OPEN_TICKET_INDEX = "uq_tickets_one_open_per_contact_instance"
+_ONE_LEAD_PER_CONTACT = "uq_leads_tenant_id_contact_id"
 
 
 class SqlContactRepository(ContactRepository):
@@ -60,7 +74,7 @@ class SqlContactRepository(ContactRepository):
             await self._connection.execute(
                 insert(contacts).values(id=contact.id, tenant_id=tenant_id, **values)
             )
-            await self._insert_identities(contact, _identities(contact))
+            await self._insert_identities(contact, identities_of(contact))
             await self._insert_tags(contact)
 
         await guarded(self._connection, work, partial(self._explain, contact))
@@ -102,27 +116,79 @@ class SqlContactRepository(ContactRepository):
     async def find_by_group_jid(self, tenant_id: UUID, group_jid: str) -> Contact | None:
         return await self._find_by_identity(tenant_id, (IdentityKind.GROUP, group_jid))
 
+    async def get_many(self, tenant_id: UUID, contact_ids: Sequence[UUID]) -> Sequence[Contact]:
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return []
+        query = select(contacts).where(contacts.c.tenant_id == tenant_id, contacts.c.id.in_(wanted))
+        rows = (await self._connection.execute(query)).all()
+        found = {contact.id: contact for contact in await self._assemble(tenant_id, rows)}
+        return [found[contact_id] for contact_id in wanted if contact_id in found]
+
     async def list_page(
         self,
         tenant_id: UUID,
+        filters: ContactFilter,
         *,
-        search: str | None = None,
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[Contact]:
-        query = select(contacts).where(contacts.c.tenant_id == tenant_id)
-        needle = (search or "").strip()
-        if needle:
-            dialect = self._connection.dialect.name
-            query = query.where(
-                or_(
-                    contains_folded(dialect, contacts.c.name, needle),
-                    contains_folded(dialect, contacts.c.primary_phone, needle),
-                    json_array_has_match(dialect, contacts.c.emails, needle),
-                )
-            )
+        conditions = contact_conditions(self._connection.dialect.name, tenant_id, filters)
+        query = select(contacts).where(*conditions)
         page = await fetch_page(self._connection, query, _KEYSET, cursor=cursor, limit=limit)
         return page_of(page, await self._assemble(tenant_id, page.items))
+
+    async def tag_counts(self, tenant_id: UUID) -> Sequence[TagCount]:
+        count = func.count().label("count")
+        query = (
+            select(contact_tags.c.tag, count)
+            .where(contact_tags.c.tenant_id == tenant_id)
+            .group_by(contact_tags.c.tag)
+            .order_by(count.desc(), contact_tags.c.tag)
+        )
+        return [TagCount(tag, total) for tag, total in await self._connection.execute(query)]
+
+    async def links(self, tenant_id: UUID, contact_ids: Sequence[UUID]) -> dict[UUID, ContactLinks]:
+        wanted = list(dict.fromkeys(contact_ids))
+        if not wanted:
+            return {}
+        open_tickets = (
+            select(tickets.c.contact_id, func.count())
+            .where(tickets.c.tenant_id == tenant_id, tickets.c.contact_id.in_(wanted), is_open())
+            .group_by(tickets.c.contact_id)
+        )
+        counts = {
+            contact_id: total for contact_id, total in await self._connection.execute(open_tickets)
+        }
+        lead_ids = select(leads.c.contact_id, leads.c.id).where(
+            leads.c.tenant_id == tenant_id, leads.c.contact_id.in_(wanted)
+        )
+        lead_of = {
+            contact_id: lead_id for contact_id, lead_id in await self._connection.execute(lead_ids)
+        }
+        return {
+            contact_id: ContactLinks(
+                open_tickets=counts.get(contact_id, 0), lead_id=lead_of.get(contact_id)
+            )
+            for contact_id in counts.keys() | lead_of.keys()
+        }
+
+    async def reassign_contact(self, tenant_id: UUID, source_id: UUID, target_id: UUID) -> None:
+        target = select(contacts.c.id).where(
+            contacts.c.tenant_id == tenant_id, contacts.c.id == target_id
+        )
+        if await self._connection.scalar(target) is None:
+            raise NotFound(f"contact {target_id} does not exist", details={"id": str(target_id)})
+
+        async def work() -> None:
+            for table in (tickets, messages, leads):
+                await self._connection.execute(
+                    update(table)
+                    .where(table.c.tenant_id == tenant_id, table.c.contact_id == source_id)
+                    .values(contact_id=target_id)
+                )
+
+        await guarded(self._connection, work, partial(self._explain_reassign, source_id))
 
     async def _find_by_identity(self, tenant_id: UUID, identity: Identity) -> Contact | None:
         kind, value = identity
@@ -173,7 +239,7 @@ class SqlContactRepository(ContactRepository):
         ]
 
     async def _replace_identities(self, contact: Contact) -> None:
-        wanted = _identities(contact)
+        wanted = identities_of(contact)
         mine = (contact_identities.c.tenant_id == contact.tenant_id) & (
             contact_identities.c.contact_id == contact.id
         )
@@ -225,7 +291,7 @@ class SqlContactRepository(ContactRepository):
     async def _explain(self, contact: Contact, violation: Violation) -> DomainError:
         if violation.constraint != "pk_contact_identities":
             return plain_error(violation, "contact", contact.id)
-        pairs = [(kind.value, value) for kind, value in _identities(contact)]
+        pairs = [(kind.value, value) for kind, value in identities_of(contact)]
         holder = (
             await self._connection.execute(
                 select(contact_identities)
@@ -246,13 +312,14 @@ class SqlContactRepository(ContactRepository):
             }
         return Conflict("another contact already has this WhatsApp identity", details=details)
 
-
-def _identities(contact: Contact) -> list[Identity]:
-    identities = [(IdentityKind.PHONE, key) for key in sorted(contact.phone_identities)]
-    identities += [(IdentityKind.LID, lid) for lid in sorted(contact.lid_aliases)]
-    if contact.group_jid is not None:
-        identities.append((IdentityKind.GROUP, contact.group_jid))
-    return identities
+    async def _explain_reassign(self, source_id: UUID, violation: Violation) -> DomainError:
+        message = {
+            _ONE_LEAD_PER_CONTACT: "both contacts have a lead; fold one into the other first",
+            _OPEN_TICKET_INDEX: "both contacts have an open ticket on one instance; close one",
+        }.get(violation.constraint or "")
+        if message is None:
+            return plain_error(violation, "contact", source_id)
+        return Conflict(message, details={"contactId": str(source_id)})
 
 
 def _values(contact: Contact) -> dict[str, Any]:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
 
-from leadengine_core.errors import Conflict, DomainError, NotFound
+from leadengine_core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from leadengine_core.leads import Lead, LeadActivity, LeadActivityType, LeadSource, LeadStatus
 from leadengine_core.pagination import Page
 from leadengine_core.ports import DEFAULT_PAGE_SIZE, LeadRepository
 from leadengine_core.tenants import ensure_same_tenant
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadengine_storage.integrity import Violation
@@ -23,6 +22,9 @@ from leadengine_storage.tables import lead_activities, leads
 __all__ = ["SqlLeadRepository"]
 
 _KEYSET = Keyset("leads", leads.c.updated_at, leads.c.id)
+_ACTIVITY_KEYSET = Keyset(
+    "lead_activities", lead_activities.c.occurred_at, lead_activities.c.id, oldest_first=True
+)
 
 
 class SqlLeadRepository(LeadRepository):
@@ -68,15 +70,32 @@ class SqlLeadRepository(LeadRepository):
         self,
         tenant_id: UUID,
         *,
-        status: LeadStatus | None = None,
+        statuses: frozenset[LeadStatus] = frozenset(),
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[Lead]:
         query = select(leads).where(leads.c.tenant_id == tenant_id)
-        if status is not None:
-            query = query.where(leads.c.status == status.value)
+        if statuses:
+            query = query.where(leads.c.status.in_(sorted(map(str, statuses))))
         page = await fetch_page(self._connection, query, _KEYSET, cursor=cursor, limit=limit)
         return page_of(page, [_lead(row) for row in page.items])
+
+    async def fold_into(self, tenant_id: UUID, source_id: UUID, target_id: UUID) -> None:
+        both = select(func.count()).where(
+            leads.c.tenant_id == tenant_id, leads.c.id.in_({source_id, target_id})
+        )
+        if source_id == target_id:
+            raise ValidationFailed("a lead cannot be folded into itself")
+        if await self._connection.scalar(both) != 2:
+            raise NotFound("both leads must exist", details={"id": str(source_id)})
+        await self._connection.execute(
+            update(lead_activities)
+            .where(lead_activities.c.tenant_id == tenant_id, lead_activities.c.lead_id == source_id)
+            .values(lead_id=target_id)
+        )
+        await self._connection.execute(
+            delete(leads).where(leads.c.tenant_id == tenant_id, leads.c.id == source_id)
+        )
 
     async def add_activity(self, tenant_id: UUID, activity: LeadActivity) -> None:
         ensure_same_tenant(tenant_id, activity.tenant_id)
@@ -101,13 +120,21 @@ class SqlLeadRepository(LeadRepository):
             partial(_explain_activity, activity),
         )
 
-    async def list_activities(self, tenant_id: UUID, lead_id: UUID) -> Sequence[LeadActivity]:
-        query = (
-            select(lead_activities)
-            .where(lead_activities.c.tenant_id == tenant_id, lead_activities.c.lead_id == lead_id)
-            .order_by(lead_activities.c.occurred_at, lead_activities.c.id)
+    async def list_activities(
+        self,
+        tenant_id: UUID,
+        lead_id: UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[LeadActivity]:
+        query = select(lead_activities).where(
+            lead_activities.c.tenant_id == tenant_id, lead_activities.c.lead_id == lead_id
         )
-        return [_activity(row) for row in await self._connection.execute(query)]
+        page = await fetch_page(
+            self._connection, query, _ACTIVITY_KEYSET, cursor=cursor, limit=limit
+        )
+        return page_of(page, [_activity(row) for row in page.items])
 
     async def _explain(self, lead: Lead, violation: Violation) -> DomainError:
         if violation.constraint != "uq_leads_tenant_id_contact_id":

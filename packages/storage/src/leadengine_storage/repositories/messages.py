@@ -41,7 +41,10 @@ from leadengine_storage.tables import messages
 
 __all__ = ["SqlMessageRepository"]
 
-_KEYSET = Keyset("messages", messages.c.occurred_at, messages.c.id)
+_NEWEST_FIRST = Keyset("messages", messages.c.occurred_at, messages.c.id)
+_OLDEST_FIRST = Keyset(
+    "messages-oldest-first", messages.c.occurred_at, messages.c.id, oldest_first=True
+)
 
 
 class SqlMessageRepository(MessageRepository):
@@ -103,11 +106,13 @@ class SqlMessageRepository(MessageRepository):
         *,
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
+        oldest_first: bool = False,
     ) -> Page[Message]:
         query = select(messages).where(
             messages.c.tenant_id == tenant_id, messages.c.ticket_id == ticket_id
         )
-        page = await fetch_page(self._connection, query, _KEYSET, cursor=cursor, limit=limit)
+        keyset = _OLDEST_FIRST if oldest_first else _NEWEST_FIRST
+        page = await fetch_page(self._connection, query, keyset, cursor=cursor, limit=limit)
         return page_of(page, [_message(row) for row in page.items])
 
     async def _explain(self, message: Message, violation: Violation) -> DomainError:

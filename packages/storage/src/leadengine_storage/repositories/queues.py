@@ -9,9 +9,9 @@ from uuid import UUID
 
 from leadengine_core.errors import Conflict, DomainError
 from leadengine_core.ports import QueueRepository
-from leadengine_core.queues import Queue
+from leadengine_core.queues import Queue, QueueInUse
 from leadengine_core.tenants import ensure_same_tenant
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadengine_storage.integrity import Violation, ViolationKind
@@ -66,12 +66,21 @@ class SqlQueueRepository(QueueRepository):
         await guarded(self._connection, work, partial(_explain_removal, queue_id))
 
     async def list_all(self, tenant_id: UUID) -> Sequence[Queue]:
-        query = (
-            select(queues)
-            .where(queues.c.tenant_id == tenant_id)
-            .order_by(queues.c.order_index, queues.c.name)
-        )
+        return await self._list(_in_display_order(tenant_id))
+
+    async def lock_all(self, tenant_id: UUID) -> Sequence[Queue]:
+        return await self._list(_in_display_order(tenant_id).with_for_update())
+
+    async def _list(self, query: Select[Any]) -> Sequence[Queue]:
         return [_queue(row) for row in await self._connection.execute(query)]
+
+
+def _in_display_order(tenant_id: UUID) -> Select[Any]:
+    return (
+        select(queues)
+        .where(queues.c.tenant_id == tenant_id)
+        .order_by(queues.c.order_index, queues.c.name)
+    )
 
 
 async def _explain(queue: Queue, violation: Violation) -> DomainError:
@@ -82,7 +91,7 @@ async def _explain(queue: Queue, violation: Violation) -> DomainError:
 
 async def _explain_removal(queue_id: UUID, violation: Violation) -> DomainError:
     if violation.kind is ViolationKind.FOREIGN_KEY:
-        return Conflict(
+        return QueueInUse(
             "the queue still has tickets; move them first", details={"queueId": str(queue_id)}
         )
     return plain_error(violation, "queue", queue_id)

@@ -7,7 +7,6 @@ of the ticket that holds the slot, so the caller can reuse it (`find_or_add.find
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -38,6 +37,9 @@ __all__ = ["SqlTicketRepository"]
 
 _OPEN_TICKET_INDEX = "uq_tickets_one_open_per_contact_instance"
 _KEYSET = Keyset("tickets", tickets.c.last_activity_at, tickets.c.id)
+_NOTES_KEYSET = Keyset(
+    "ticket_notes", ticket_notes.c.created_at, ticket_notes.c.id, oldest_first=True
+)
 
 
 class SqlTicketRepository(TicketRepository):
@@ -123,13 +125,19 @@ class SqlTicketRepository(TicketRepository):
             partial(_explain_note, note),
         )
 
-    async def list_notes(self, tenant_id: UUID, ticket_id: UUID) -> Sequence[TicketNote]:
-        query = (
-            select(ticket_notes)
-            .where(ticket_notes.c.tenant_id == tenant_id, ticket_notes.c.ticket_id == ticket_id)
-            .order_by(ticket_notes.c.created_at, ticket_notes.c.id)
+    async def list_notes(
+        self,
+        tenant_id: UUID,
+        ticket_id: UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[TicketNote]:
+        query = select(ticket_notes).where(
+            ticket_notes.c.tenant_id == tenant_id, ticket_notes.c.ticket_id == ticket_id
         )
-        return [_note(row) for row in await self._connection.execute(query)]
+        page = await fetch_page(self._connection, query, _NOTES_KEYSET, cursor=cursor, limit=limit)
+        return page_of(page, [_note(row) for row in page.items])
 
     async def _explain(self, ticket: Ticket, violation: Violation) -> DomainError:
         if violation.constraint != _OPEN_TICKET_INDEX:

@@ -8,17 +8,21 @@ from typing import Any
 from uuid import UUID
 
 from leadengine_core.errors import Conflict, DomainError
-from leadengine_core.ports import UserRepository
+from leadengine_core.pagination import Page
+from leadengine_core.ports import DEFAULT_PAGE_SIZE, UserRepository
 from leadengine_core.tenants import ensure_same_tenant
 from leadengine_core.users import Role, User, normalize_email
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadengine_storage.integrity import Violation
+from leadengine_storage.pagination import Keyset, fetch_page, page_of
 from leadengine_storage.repositories.guarded import ensure_changed, guarded, plain_error
 from leadengine_storage.tables import users
 
 __all__ = ["SqlUserRepository"]
+
+_NEWEST = Keyset("users", users.c.created_at, users.c.id)
 
 
 class SqlUserRepository(UserRepository):
@@ -60,6 +64,33 @@ class SqlUserRepository(UserRepository):
     async def list_all(self, tenant_id: UUID) -> Sequence[User]:
         query = (
             select(users).where(users.c.tenant_id == tenant_id).order_by(users.c.name, users.c.id)
+        )
+        return [_user(row) for row in await self._connection.execute(query)]
+
+    async def list_page(
+        self,
+        tenant_id: UUID,
+        *,
+        is_active: bool | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[User]:
+        query = select(users).where(users.c.tenant_id == tenant_id)
+        if is_active is not None:
+            query = query.where(users.c.is_active == is_active)
+        page = await fetch_page(self._connection, query, _NEWEST, cursor=cursor, limit=limit)
+        return page_of(page, [_user(row) for row in page.items])
+
+    async def lock_active_admins(self, tenant_id: UUID) -> Sequence[User]:
+        query = (
+            select(users)
+            .where(
+                users.c.tenant_id == tenant_id,
+                users.c.role == Role.ADMIN.value,
+                users.c.is_active.is_(True),
+            )
+            .order_by(users.c.id)
+            .with_for_update()
         )
         return [_user(row) for row in await self._connection.execute(query)]
 

@@ -88,7 +88,7 @@ class AuthController(Controller):
 
     @get("/me", operation_id="getMe", responses=USER_ERRORS)
     async def me(self, principal: Caller, uow: Uow) -> MeResponse:
-        user = await uow.users.get(principal.tenant_id, principal.user_id)
+        user = await uow.users.get(principal.tenant_id, principal.require_user())
         tenant = await uow.tenants.get(principal.tenant_id)
         if user is None or tenant is None:
             raise ApiError(401, "UNAUTHORIZED", "the account is not active")

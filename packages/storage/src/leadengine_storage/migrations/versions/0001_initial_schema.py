@@ -112,6 +112,44 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("tenant_id", "email", name=op.f("uq_users_tenant_id_email")),
     )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_users_tenant_created", ["tenant_id", "created_at", "id"], unique=False
+        )
+
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("prefix", sa.String(length=32), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["users.id"],
+            name=op.f("fk_api_keys_created_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_api_keys_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
+        sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
+    )
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_api_keys_tenant_created", ["tenant_id", "created_at", "id"], unique=False
+        )
+
     op.create_table(
         "whatsapp_instances",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -469,6 +507,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.create_index("ix_messages_contact", ["contact_id"], unique=False)
         batch_op.create_index(
             "ix_messages_tenant_created", ["tenant_id", "created_at"], unique=False
         )
@@ -518,10 +557,103 @@ def upgrade() -> None:
             "ix_ticket_notes_ticket_time", ["ticket_id", "created_at", "id"], unique=False
         )
 
+    op.create_table(
+        "inbound_inbox",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=True),
+        sa.Column("broker_id", sa.String(length=256), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=512), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_by", sa.String(length=120), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("waiting_for", sa.String(length=256), nullable=True),
+        sa.Column("trace_context", sa.String(length=512), nullable=True),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_inbound_inbox_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_inbox")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_inbound_inbox_dedupe_key")),
+    )
+    with op.batch_alter_table("inbound_inbox", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_inbound_inbox_claim", ["status", "available_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_inbound_inbox_waiting", ["broker_id", "waiting_for"], unique=False
+        )
+        batch_op.create_index(
+            "ix_inbound_inbox_tenant_status", ["tenant_id", "status", "received_at"], unique=False
+        )
+
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("instance_id", sa.Uuid(), nullable=False),
+        sa.Column("broker_id", sa.String(length=120), nullable=False),
+        sa.Column("to", sa.String(length=20), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_by", sa.String(length=120), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["id"], ["messages.id"], name=op.f("fk_outbox_id_messages"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["whatsapp_instances.id"],
+            name=op.f("fk_outbox_instance_id_whatsapp_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_outbox_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_claim", ["status", "available_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_tenant_status", ["tenant_id", "status", "accepted_at"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_tenant_status")
+        batch_op.drop_index("ix_outbox_claim")
+
+    op.drop_table("outbox")
+    with op.batch_alter_table("inbound_inbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_inbox_tenant_status")
+        batch_op.drop_index("ix_inbound_inbox_waiting")
+        batch_op.drop_index("ix_inbound_inbox_claim")
+
+    op.drop_table("inbound_inbox")
     op.drop_index("uq_tickets_one_open_per_contact_instance", table_name="tickets")
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("ticket_notes", schema=None) as batch_op:
@@ -532,6 +664,7 @@ def downgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_ticket_time")
         batch_op.drop_index("ix_messages_tenant_created")
+        batch_op.drop_index("ix_messages_contact")
 
     op.drop_table("messages")
     with op.batch_alter_table("lead_activities", schema=None) as batch_op:
@@ -565,6 +698,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_whatsapp_instances_tenant")
 
     op.drop_table("whatsapp_instances")
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_api_keys_tenant_created")
+
+    op.drop_table("api_keys")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index("ix_users_tenant_created")
+
     op.drop_table("users")
     op.drop_table("queues")
     with op.batch_alter_table("contacts", schema=None) as batch_op:

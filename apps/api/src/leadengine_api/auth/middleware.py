@@ -1,0 +1,84 @@
+"""Authentication before anything else runs, so a refused credential never leaves work behind.
+
+Litestar resolves dependencies together and drops the cleanup of those already resolved when
+one fails; authenticating inside a dependency could therefore strand the request's open
+transaction (on SQLite, holding the write lock). This middleware runs first, uses its own short
+unit of work, and stores the `Principal` for the `principal` dependency. Operations documented
+as public (`security=PUBLIC`) are skipped: the OpenAPI document and the check agree by
+construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadengine_core.ports import UnitOfWork
+from leadengine_shared.logging import bind_context
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.handlers import HTTPRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from leadengine_api.api_docs import PUBLIC
+from leadengine_api.auth.principal import Principal
+from leadengine_api.context import AppContext
+from leadengine_api.features.api_keys import service as api_keys
+from leadengine_api.problems import ApiError
+
+__all__ = ["PRINCIPAL_STATE_KEY", "AuthenticationMiddleware"]
+
+PRINCIPAL_STATE_KEY = "principal"
+
+
+def _bearer_token(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "UNAUTHORIZED", "a bearer token is required")
+    return token.strip()
+
+
+async def _signed_in_user(context: AppContext, uow: UnitOfWork, bearer: str) -> Principal:
+    claims = context.tokens.decode(bearer, "access")
+    user = await uow.users.get(claims.tenant_id, claims.user_id)
+    if user is None or not user.is_active:
+        raise ApiError(401, "UNAUTHORIZED", "the account is not active")
+    return Principal(tenant_id=user.tenant_id, user_id=user.id, role=user.role)
+
+
+async def authenticate(context: AppContext, request: Request[Any, Any, Any]) -> Principal:
+    """A user signed in with a JWT, or a machine client with a tenant API key (`le_…`)."""
+    bearer = _bearer_token(request)
+    async with context.new_unit_of_work() as uow:
+        if api_keys.is_api_key(bearer):
+            principal = await api_keys.authenticate(uow, context.clock, bearer)
+        else:
+            principal = await _signed_in_user(context, uow, bearer)
+        tenant = await uow.tenants.get(principal.tenant_id)
+        if tenant is None or not tenant.is_active:
+            raise ApiError(401, "UNAUTHORIZED", "the account is not active")
+        await uow.commit()
+    claimed_tenant = request.headers.get("x-tenant-id")
+    if claimed_tenant is not None and claimed_tenant.strip() != str(tenant.id):
+        raise ApiError(403, "FORBIDDEN", "X-Tenant-Id does not match the credential's tenant")
+    return principal
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+
+    def __deepcopy__(self, memo: dict[int, object]) -> AuthenticationMiddleware:
+        """Litestar copies middleware per route; this one shares the process's resources."""
+        return self
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        handler = scope["route_handler"]
+        if not isinstance(handler, HTTPRouteHandler) or handler.resolve_security() != PUBLIC:
+            principal = await authenticate(self.context, Request(scope))
+            scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
+            bind_context(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
+        await next_app(scope, receive, send)

@@ -1,0 +1,1 @@
+"""Inbound WhatsApp: the webhook that fills the durable inbox, and the inbox admin views."""

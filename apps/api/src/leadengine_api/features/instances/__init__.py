@@ -1,0 +1,1 @@
+"""WhatsApp instances: create, connect (QR or pairing code), sync, disconnect and delete."""

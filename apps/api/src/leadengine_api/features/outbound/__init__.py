@@ -1,0 +1,1 @@
+"""Agent sends: three routes that queue a message and its outbox row (ADR 0006)."""

@@ -1,0 +1,1 @@
+"""Background workers. `inbound`: drains the durable inbox into the domain (see `processor`)."""

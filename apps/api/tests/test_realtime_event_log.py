@@ -1,0 +1,67 @@
+"""The `seq` counter and catch-up log, in memory and on a real Redis: numbering per tenant,
+replay after a `seq`, and trimming to the newest events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from uuid import UUID, uuid4
+
+import pytest
+from leadengine_api.realtime.event_log import (
+    EventLog,
+    KeptEvent,
+    MemoryEventLog,
+    RedisEventLog,
+)
+from leadengine_contracts.events import EventName
+from leadengine_shared.testing import require_service_url
+from redis.asyncio import Redis
+
+CAPACITY = 10
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def log(request: pytest.FixtureRequest) -> AsyncIterator[EventLog]:
+    if request.param == "memory":
+        yield MemoryEventLog(CAPACITY)
+        return
+    redis_log = RedisEventLog(
+        Redis.from_url(require_service_url("LEADENGINE_TEST_REDIS_URL")), CAPACITY
+    )
+    yield redis_log
+    await redis_log.close()
+
+
+async def publish(log: EventLog, tenant_id: UUID, count: int) -> list[int]:
+    seqs = []
+    for _ in range(count):
+        seq = await log.next_seq(tenant_id)
+        await log.keep(tenant_id, KeptEvent(seq, EventName.TICKETS_UPDATED, {"seq": seq}))
+        seqs.append(seq)
+    return seqs
+
+
+async def test_each_tenant_counts_from_one_and_replays_only_its_own(log: EventLog) -> None:
+    acme, globex = uuid4(), uuid4()
+
+    assert await publish(log, acme, 3) == [1, 2, 3]
+    assert await publish(log, globex, 2) == [1, 2]
+    replay = await log.replay(acme, since=1, limit=100)
+
+    assert [event.seq for event in replay.events] == [2, 3]
+    assert [event.data for event in replay.events] == [{"seq": 2}, {"seq": 3}]
+    assert (replay.last_seq, replay.oldest_kept) == (3, 1)
+
+
+async def test_only_the_newest_events_are_kept_and_a_limit_pages(log: EventLog) -> None:
+    tenant = uuid4()
+    await publish(log, tenant, CAPACITY + 5)
+
+    everything = await log.replay(tenant, since=0, limit=100)
+    page = await log.replay(tenant, since=7, limit=3)
+    empty = await log.replay(uuid4(), since=0, limit=100)
+
+    assert [event.seq for event in everything.events] == list(range(6, CAPACITY + 6))
+    assert (everything.last_seq, everything.oldest_kept) == (CAPACITY + 5, 6)
+    assert [event.seq for event in page.events] == [8, 9, 10]
+    assert (empty.events, empty.last_seq, empty.oldest_kept) == ([], 0, None)
