@@ -49,6 +49,8 @@ LONG_THREAD = 10_000
 DEEP_OFFSET = 50_000
 OTHER_TENANTS = 3
 OTHER_TICKETS = 10_000
+SMALL_TENANTS = 2_000
+USERS_PER_SMALL_TENANT = 5
 PASSWORD = "bench-password-123"  # noqa: S105 (benchmark data)
 NOW = datetime.now(UTC)
 
@@ -187,9 +189,50 @@ def seed(libpq: str) -> Seeded:
                 tables.messages,
                 _messages(rng, tenant_id, ticket_ids, contact_ids, activity, message_count, slug),
             )
+        _seed_small_tenants(cursor)
         conn.commit()
         cursor.execute("ANALYZE")
     return Seeded("bench", "admin@bench.bench", long_thread_ticket)
+
+
+def _seed_small_tenants(cursor: psycopg.Cursor[Any]) -> None:
+    """Many small tenants, so tenants and users are tables of realistic size (a planner
+    rightly reads a four-row table sequentially, which would hide a missing index)."""
+    stamp = {"created_at": NOW, "updated_at": NOW}
+    tenant_ids = [new_id() for _ in range(SMALL_TENANTS)]
+    copy_rows(
+        cursor,
+        tables.tenants,
+        (
+            {
+                "id": tid,
+                "name": f"small {n}",
+                "slug": f"small-{n}",
+                "is_active": True,
+                "settings": "{}",
+                **stamp,
+            }
+            for n, tid in enumerate(tenant_ids)
+        ),
+    )
+    copy_rows(
+        cursor,
+        tables.users,
+        (
+            {
+                "id": new_id(),
+                "tenant_id": tid,
+                "email": f"agent{k}@small-{n}.bench",
+                "name": "Agent",
+                "role": "AGENT",
+                "is_active": True,
+                "password_hash": "x",
+                **stamp,
+            }
+            for n, tid in enumerate(tenant_ids)
+            for k in range(USERS_PER_SMALL_TENANT)
+        ),
+    )
 
 
 def _messages(

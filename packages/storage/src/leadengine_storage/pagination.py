@@ -19,7 +19,7 @@ from uuid import UUID
 
 from leadengine_core.errors import ValidationFailed
 from leadengine_core.pagination import Page, decode_cursor, encode_cursor
-from sqlalchemy import ColumnElement, Row, Select, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["Keyset", "fetch_page", "page_of"]
@@ -85,7 +85,11 @@ async def fetch_page(
         has_before = (
             edge is not None
             and bool(items)
-            and await _exists(connection, query.where(keyset.before(_key_of(items[0], keyset))))
+            and await _exists(
+                connection,
+                query.where(keyset.before(_key_of(items[0], keyset))),
+                keyset.order(reverse=True),
+            )
         )
     else:
         bounded = query.where(keyset.before((edge.time, edge.id)))
@@ -93,7 +97,7 @@ async def fetch_page(
         rows = (await connection.execute(ordered.limit(limit + 1))).all()
         items, has_before = rows[:limit][::-1], len(rows) > limit
         has_after = bool(items) and await _exists(
-            connection, query.where(keyset.after(_key_of(items[-1], keyset)))
+            connection, query.where(keyset.after(_key_of(items[-1], keyset))), keyset.order()
         )
     if not items:
         return Page(items=())
@@ -109,8 +113,12 @@ def page_of(page: Page[A], items: Sequence[B]) -> Page[B]:
     return Page(items=tuple(items), next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
 
 
-async def _exists(connection: AsyncConnection, query: Select[Any]) -> bool:
-    return bool(await connection.scalar(select(query.exists())))
+async def _exists(
+    connection: AsyncConnection, query: Select[Any], order: Sequence[ColumnElement[Any]]
+) -> bool:
+    """Is there a row beyond the page? Asked in key order with LIMIT 1, so the planner walks
+    the list's index from the cursor (an EXISTS without order may scan the whole table)."""
+    return (await connection.execute(query.order_by(*order).limit(1))).first() is not None
 
 
 def _key_of(row: Row[Any], keyset: Keyset) -> tuple[datetime, UUID]:
