@@ -15,6 +15,8 @@ import pytest
 from leadengine_api.testing import free_port
 from leadengine_storage import migrate
 
+pytestmark = pytest.mark.slow
+
 CHECKS = ",".join(
     [
         "not_a_server_error",

@@ -32,7 +32,7 @@ from leadengine_storage.engine import create_engine
 from leadengine_storage.testing import store_committed, truncate_all
 from leadengine_storage.unit_of_work import unit_of_work_factory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 BROKER_ID = "sales-01"
 JWT_SECRET = "scale-out-secret-" + "x" * 32

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from leadengine_api.cli import main
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[3]
 SMOKE = ROOT / "scripts" / "smoke_test.py"
 STEPS = ("health", "login", "instance", "socket", "webhook", "realtime", "rest", "reply", "acks")

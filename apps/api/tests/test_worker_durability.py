@@ -26,7 +26,7 @@ from leadengine_shared.runtime import SystemClock, Uuid7Ids
 from leadengine_storage import inbox
 from leadengine_storage.unit_of_work import SqlUnitOfWork
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 BROKER_ID = "sales-01"
 
 

@@ -15,7 +15,7 @@ from leadengine_shared.metrics import (
     new_registry,
 )
 from leadengine_shared.runtime import SystemClock, Uuid7Ids
-from leadengine_shared.settings import Settings
+from leadengine_shared.settings import Environment, Settings
 from leadengine_shared.whatsapp import WhatsAppConfig
 from leadengine_storage.engine import create_engine
 from leadengine_storage.migrate import head_revision
@@ -23,6 +23,7 @@ from leadengine_storage.unit_of_work import unit_of_work_factory
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from leadengine_api.auth import passwords
 from leadengine_api.auth.tokens import TokenService
 from leadengine_api.features.instances.broker import BrokerHandle
 from leadengine_api.features.instances.metrics import InstanceSyncMetrics
@@ -58,6 +59,7 @@ class AppContext:
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
         """Create everything lazily: no connection is opened until the first request."""
+        passwords.use_test_profile(settings.environment is Environment.TEST)
         registry = new_registry()
         whatsapp = WhatsAppConfig(settings)
         engine = create_engine(
