@@ -13,14 +13,13 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from leadengine_api.features.inbound.apply import ApplyResult, InboundEvent, apply_event
 from leadengine_api.features.inbound.envelopes import Source, parse_body
 from leadengine_api.features.inbound.testing import JWT_SECRET, WebhookApi, serve_webhook_api
 from leadengine_api.worker.config import WorkerConfig
 from leadengine_api.worker.runner import InboundWorker
-from leadengine_core.instances import WhatsAppInstance
-from leadengine_core.ports import Clock, IdGenerator, UnitOfWork
-from leadengine_integrations.normalize import InboundMessage, samples
+from leadengine_core.events import MessageCreated
+from leadengine_core.testing import RecordingPublisher
+from leadengine_integrations.normalize import samples
 from leadengine_shared.metrics import InboundMetrics, new_registry
 from leadengine_shared.runtime import SystemClock, Uuid7Ids
 from leadengine_storage import inbox
@@ -125,21 +124,7 @@ async def test_three_workers_share_5000_events_without_doubles(
     async with webhook.engine.begin() as connection:
         assert await inbox.append(connection, entries, now=SystemClock().now()) == total
 
-    applied: Counter[str] = Counter()
-
-    async def counting_apply(
-        uow: UnitOfWork,
-        clock: Clock,
-        ids: IdGenerator,
-        instance: WhatsAppInstance,
-        event: InboundEvent,
-    ) -> ApplyResult:
-        result = await apply_event(uow, clock, ids, instance, event)
-        assert isinstance(event, InboundMessage)
-        if result.outcome == "applied":
-            applied[event.provider_message_id or ""] += 1
-        return result
-
+    published = RecordingPublisher()
     config = WorkerConfig(database_url=postgres_database, batch_size=50, poll_seconds=0.2)
     worker = InboundWorker(
         webhook.engine,
@@ -148,7 +133,7 @@ async def test_three_workers_share_5000_events_without_doubles(
         InboundMetrics(new_registry()),
         config,
         concurrency=3,
-        apply=counting_apply,
+        publisher=published,
     )
     worker.start()
     started = asyncio.get_running_loop().time()
@@ -158,6 +143,11 @@ async def test_three_workers_share_5000_events_without_doubles(
         await worker.stop()
         print(f"{total} events in {asyncio.get_running_loop().time() - started:.1f}s")
 
+    applied = Counter(
+        event.message.provider_message_id
+        for event in published.published
+        if isinstance(event, MessageCreated)
+    )
     assert await webhook.message_count() == total
     assert len(applied) == total
     assert set(applied.values()) == {1}

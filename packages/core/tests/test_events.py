@@ -37,3 +37,22 @@ def test_lead_updated_snapshots_its_activity_too() -> None:
     assert event.activity is not None
     assert event.activity.metadata == {}
     assert event.tenant_id == lead.tenant_id
+
+
+def test_a_snapshot_copies_nested_containers_and_shares_nothing_mutable() -> None:
+    ticket = make.ticket(make.ids.new_id(), make.ids.new_id())
+    message = make.message(ticket, text="olá")
+    message.metadata = {"poll": {"votes": ["a"]}}
+    message.react("5531988887777@s.whatsapp.net", "👍", make.clock.now())
+
+    event = MessageCreated(message=message, occurred_at=make.clock.now())
+    message.metadata["poll"]["votes"].append("b")
+    message.react("5531988887777@s.whatsapp.net", "❤️", make.clock.advance())
+    ticket.tags = ["whatsapp"]
+    updated = TicketUpdated(ticket=ticket, occurred_at=make.clock.now())
+    ticket.tags.append("later")
+
+    assert event.message.metadata == {"poll": {"votes": ["a"]}}
+    assert [r.emoji for r in event.message.reactions.values()] == ["👍"]
+    assert event.message is not message
+    assert updated.ticket.tags == ["whatsapp"]

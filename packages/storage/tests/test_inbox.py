@@ -184,9 +184,9 @@ async def test_deferred_rows_are_re_armed_by_their_message(
             waiting_for="MSG-1",
             available_at=NOW + timedelta(hours=1),
         )
-        assert await inbox.rearm_waiting(connection, "b-1", "MSG-2", now=NOW) == 0
-        assert await inbox.rearm_waiting(connection, "other", "MSG-1", now=NOW) == 0
-        assert await inbox.rearm_waiting(connection, "b-1", "MSG-1", now=NOW) == 1
+        assert await inbox.rearm_waiting(connection, [("b-1", "MSG-2")], now=NOW) == 0
+        assert await inbox.rearm_waiting(connection, [("other", "MSG-1")], now=NOW) == 0
+        assert await inbox.rearm_waiting(connection, [("b-1", "MSG-1")], now=NOW) == 1
     assert await _statuses(engine) == {"ack": "pending"}
 
 

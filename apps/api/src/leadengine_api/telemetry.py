@@ -25,7 +25,7 @@ from opentelemetry.util.http import ExcludeList
 from opentelemetry.util.types import AttributeValue
 from sqlalchemy import Row
 
-__all__ = ["emit_span", "inbox_row_span", "traced_http"]
+__all__ = ["emit_span", "inbox_row_span", "resumed", "traced_http"]
 
 UNTRACED_PATHS = ExcludeList([r"/metrics$", r"/healthz$", r"/readyz$"])
 """Scrapes and probes would be most of the spans and say nothing."""
@@ -105,6 +105,17 @@ def inbox_row_span(row: Row[Any]) -> Iterator[Span]:
         attributes["tenant.id"] = str(row.tenant_id)
     with linked_span("inbound.apply", getattr(row, "trace_context", None), attributes) as current:
         yield current
+
+
+@contextmanager
+def resumed(row_span: Span | None) -> Iterator[None]:
+    """Make an inbox row's (ended) span current again, so the emits its events cause after the
+    batch commits are its children, as they are when a row is applied on its own."""
+    if row_span is None:
+        yield
+        return
+    with trace.use_span(row_span, end_on_exit=False):
+        yield
 
 
 @contextmanager

@@ -9,9 +9,10 @@ was rolled back. Each event holds a snapshot of the entity (copied at constructi
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
-from typing import ClassVar, TypeAlias
+from enum import Enum
+from typing import Any, ClassVar, TypeAlias
 from uuid import UUID
 
 from leadengine_core.instances import WhatsAppInstance
@@ -26,7 +27,30 @@ class _EntityEvent:
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            object.__setattr__(self, item.name, copy.deepcopy(getattr(self, item.name)))
+            object.__setattr__(self, item.name, _snapshot(getattr(self, item.name)))
+
+
+_SHARED = (str, int, float, bytes, datetime, UUID, Enum, type(None))
+"""Immutable values a snapshot can share with the live entity."""
+
+
+def _snapshot(value: Any) -> Any:
+    """`copy.deepcopy` for entities, several times faster on the inbound hot path: immutable
+    leaves are shared, dataclasses and containers are copied level by level."""
+    if isinstance(value, _SHARED):
+        return value
+    if is_dataclass(value) and not isinstance(value, type):
+        copied = copy.copy(value)
+        for item in fields(value):
+            object.__setattr__(copied, item.name, _snapshot(getattr(value, item.name)))
+        return copied
+    if isinstance(value, list):
+        return [_snapshot(element) for element in value]
+    if isinstance(value, dict):
+        return {key: _snapshot(element) for key, element in value.items()}
+    if isinstance(value, (set, frozenset, tuple)):
+        return type(value)(_snapshot(element) for element in value)
+    return copy.deepcopy(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

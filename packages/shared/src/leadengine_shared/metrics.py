@@ -150,6 +150,12 @@ class InboundMetrics:
             registry=registry,
             buckets=LATENCY_BUCKETS,
         )
+        self.batch_fallbacks = Counter(
+            "inbound_batch_fallbacks",
+            "Claimed batches rolled back and applied row by row, by the error that stopped them.",
+            ["reason"],
+            registry=registry,
+        )
         self.depth = Gauge(
             "inbound_inbox_depth",
             "Inbox rows per status (refreshed by the worker).",
@@ -167,6 +173,9 @@ class InboundMetrics:
         if count:
             labels = self.guard.labels(reason=reason)
             self.webhook_events.labels(result=result, **labels).inc(count)
+
+    def batch_fallback(self, reason: str) -> None:
+        self.batch_fallbacks.labels(**self.guard.labels(reason=reason)).inc()
 
     def applied(self, kind: str, outcome: str, latency_seconds: float | None) -> None:
         labels = self.guard.labels(kind=kind, outcome=outcome)

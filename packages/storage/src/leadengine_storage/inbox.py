@@ -22,6 +22,7 @@ from sqlalchemy import Row, and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from leadengine_storage.portable_sql import keys_in
 from leadengine_storage.tables import inbound_inbox, whatsapp_instances
 from leadengine_storage.tenant_scope import UNSCOPED
 from leadengine_storage.work_queue import DONE, FAILED, PENDING
@@ -131,14 +132,17 @@ async def notify(connection: AsyncConnection) -> None:
 
 
 async def rearm_waiting(
-    connection: AsyncConnection, broker_id: str, provider_message_id: str, *, now: datetime
+    connection: AsyncConnection, waiting: Iterable[tuple[str, str]], *, now: datetime
 ) -> int:
-    """Rows deferred until this message existed become claimable again."""
+    """Rows deferred until one of these (broker id, provider message id) messages existed
+    become claimable again."""
+    pairs = list(dict.fromkeys(waiting))
+    if not pairs:
+        return 0
     statement = (
         update(inbound_inbox)
         .where(
-            inbound_inbox.c.broker_id == broker_id,
-            inbound_inbox.c.waiting_for == provider_message_id,
+            keys_in([inbound_inbox.c.broker_id, inbound_inbox.c.waiting_for], pairs),
             inbound_inbox.c.status == DEFERRED,
         )
         .values(status=PENDING, available_at=now, waiting_for=None)

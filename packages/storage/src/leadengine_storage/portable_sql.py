@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, type_coerce
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.selectable import TableValuedAlias
 
-__all__ = ["contains_folded", "json_array_has_all", "json_array_has_match"]
+__all__ = ["contains_folded", "json_array_has_all", "json_array_has_match", "keys_in"]
+
+
+def keys_in(
+    columns: Sequence[ColumnElement[Any]], keys: Iterable[tuple[Any, ...]]
+) -> ColumnElement[bool]:
+    """`(a, b, c) IN (keys)` spelled as `a = … AND b = … AND c IN (…)`, one term per distinct
+    (a, b): both databases then walk an index on (a, b, c) with a list of values, where a
+    row-value IN list can make PostgreSQL's planner fall back to a nested loop over the
+    whole tenant."""
+    *prefix, last = columns
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for key in keys:
+        groups.setdefault(tuple(key[:-1]), []).append(key[-1])
+    terms = [
+        and_(*(column == value for column, value in zip(prefix, head, strict=True)), last.in_(tail))
+        for head, tail in groups.items()
+    ]
+    return or_(*terms) if terms else false()
 
 
 def contains_folded(dialect: str, column: ColumnElement[Any], needle: str) -> ColumnElement[bool]:

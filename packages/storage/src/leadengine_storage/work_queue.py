@@ -14,11 +14,11 @@ transaction that holds the job's effects, so both commit together or not at all.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadengine_storage.tenant_scope import UNSCOPED
@@ -32,6 +32,7 @@ __all__ = [
     "backoff_delay",
     "claim",
     "complete",
+    "complete_many",
     "release_expired_leases",
     "retry",
 ]
@@ -107,6 +108,34 @@ async def complete(
         .execution_options(**UNSCOPED)
     )
     return (await connection.execute(statement)).rowcount == 1
+
+
+async def complete_many(
+    connection: AsyncConnection,
+    table: Table,
+    finishes: Sequence[tuple[object, Mapping[str, object]]],
+    *,
+    worker_id: str,
+) -> int:
+    """`complete` for many rows, each (id, {"status": …, other columns}), as one executemany per
+    set of columns; returns how many rows were still leased to `worker_id` (and so finished)."""
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for row_id, values in finishes:
+        groups.setdefault(tuple(sorted(values)), []).append({"row_id": row_id, **values})
+    finished = 0
+    for columns, params in groups.items():
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("row_id"),
+                table.c.status == PROCESSING,
+                table.c.locked_by == worker_id,
+            )
+            .values(locked_by=None, locked_until=None, **{c: bindparam(c) for c in columns})
+            .execution_options(**UNSCOPED)
+        )
+        finished += (await connection.execute(statement, params)).rowcount
+    return finished
 
 
 async def retry(

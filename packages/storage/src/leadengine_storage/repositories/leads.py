@@ -103,17 +103,7 @@ class SqlLeadRepository(LeadRepository):
             raise NotFound(
                 f"lead {activity.lead_id} does not exist", details={"id": str(activity.lead_id)}
             )
-        statement = insert(lead_activities).values(
-            id=activity.id,
-            tenant_id=tenant_id,
-            lead_id=activity.lead_id,
-            actor_id=activity.actor_id,
-            type=activity.type.value,
-            title=activity.title,
-            description=activity.description,
-            metadata=activity.metadata,
-            occurred_at=activity.occurred_at,
-        )
+        statement = insert(lead_activities).values(**_activity_values(activity))
         await guarded(
             self._connection,
             lambda: self._connection.execute(statement),
@@ -164,6 +154,20 @@ def _values(lead: Lead) -> dict[str, Any]:
         "last_contact_at": lead.last_contact_at,
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
+    }
+
+
+def _activity_values(activity: LeadActivity) -> dict[str, Any]:
+    return {
+        "id": activity.id,
+        "tenant_id": activity.tenant_id,
+        "lead_id": activity.lead_id,
+        "actor_id": activity.actor_id,
+        "type": activity.type.value,
+        "title": activity.title,
+        "description": activity.description,
+        "metadata": activity.metadata,
+        "occurred_at": activity.occurred_at,
     }
 
 
