@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any, ClassVar, TypeAlias
 from uuid import UUID
 
@@ -39,18 +40,24 @@ def _snapshot(value: Any) -> Any:
     leaves are shared, dataclasses and containers are copied level by level."""
     if isinstance(value, _SHARED):
         return value
-    if is_dataclass(value) and not isinstance(value, type):
-        copied = copy.copy(value)
-        for item in fields(value):
-            object.__setattr__(copied, item.name, _snapshot(getattr(value, item.name)))
+    kind = type(value)
+    if is_dataclass(kind):
+        copied = object.__new__(kind)
+        for name in _field_names(kind):
+            object.__setattr__(copied, name, _snapshot(getattr(value, name)))
         return copied
-    if isinstance(value, list):
+    if kind is list:
         return [_snapshot(element) for element in value]
-    if isinstance(value, dict):
+    if kind is dict:
         return {key: _snapshot(element) for key, element in value.items()}
-    if isinstance(value, (set, frozenset, tuple)):
-        return type(value)(_snapshot(element) for element in value)
+    if kind in (set, frozenset, tuple):
+        return kind(_snapshot(element) for element in value)
     return copy.deepcopy(value)
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(kind))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,5 @@
-"""The worker loop: housekeeping, drain until nothing is due, then sleep until woken.
+"""The worker loop: housekeeping (at most once per poll interval), drain until nothing is due,
+then sleep until woken.
 
 Woken by an `asyncio.Event`: the webhook sets it after its commit when the worker runs in the
 API process, and the LISTEN task sets it for commits in other processes. The poll interval
@@ -87,10 +88,16 @@ class InboundWorker:
             await self.stop()
 
     async def _loop(self, processor: InboundProcessor) -> None:
+        """Housekeeping scans the inbox (its depth gauges): once per poll interval, not on
+        every wake-up, which comes with every webhook commit under load."""
+        loop = asyncio.get_running_loop()
+        housekept_at = -self._config.poll_seconds
         while True:
             self.wakeup.clear()
             try:
-                await processor.housekeeping()
+                if loop.time() - housekept_at >= self._config.poll_seconds:
+                    housekept_at = loop.time()
+                    await processor.housekeeping()
                 while await processor.drain_once():
                     pass
             except (SQLAlchemyError, OSError) as error:
