@@ -10,6 +10,10 @@ webhook was posted (same machine, same wall clock):
       `leadengine worker`, fanned out through Redis;
 - (3) the RSS of one API process with 1,000 sockets connected.
 
+Before the first phase each tenant's 20 customers write once (their contacts, tickets and
+leads exist, as in a live inbox) and the database's statistics are refreshed, as autovacuum
+keeps them on a live database.
+
 Targets: p99 <= 100 ms single process, two-process p99 <= 1.5x single, RSS <= 250 MB.
 
     uv run python scripts/bench/fanout.py [--server-url postgresql://postgres@127.0.0.1:5432/postgres]
@@ -362,6 +366,15 @@ async def seed_tenants(base: str, url: str) -> list[Tenant]:
     return tenants
 
 
+async def seed_customers(bases: Sequence[str], tenants: Sequence[Tenant], libpq: str) -> None:
+    """One message from each customer of each tenant, applied, then ANALYZE."""
+    customers = TENANTS * CUSTOMERS_PER_TENANT
+    await offer(bases, tenants, "seed", rate=100, seconds=customers / 100)
+    await wait_until(lambda: _inbox_drained(libpq), 600)
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+
+
 async def main(server_url: str, redis_url: str, seconds: float, rate: float) -> None:
     name = f"leadengine_bench_fanout_{uuid.uuid4().hex[:8]}"
     admin = make_url(server_url).set(drivername="postgresql")
@@ -402,6 +415,7 @@ async def main(server_url: str, redis_url: str, seconds: float, rate: float) -> 
         base = f"http://127.0.0.1:{port}"
         await wait_until(lambda: _up(base), 60)
         tenants = await seed_tenants(base, url)
+        await seed_customers([base], tenants, libpq)
         print(f"{len(tenants)} tenants, {len(tenants) * SOCKETS_PER_TENANT} sockets, ", end="")
         print(f"{rate:.0f} webhooks/s for {seconds:.0f} s")
         one = await run_phase(
