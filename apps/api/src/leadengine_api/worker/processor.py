@@ -10,6 +10,7 @@ with its own finish; a failing row is retried with backoff and ends `failed`, re
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -160,6 +161,7 @@ class InboundProcessor:
                 result = await self._apply(uow, self._clock, self._ids, instance, event)
             finish = self._finish_for(row, event, result)
             applied.append(_Applied(row, finish, span, uow.collect_events()))
+            await asyncio.sleep(0)  # cached reads never suspend: let requests in between rows
         await uow.flush()
         leased = await work_queue.complete_many(
             uow.connection,
