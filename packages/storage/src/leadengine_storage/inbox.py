@@ -138,8 +138,8 @@ async def deliver(
     """Route each event to the tenant of the instance with its broker id (none: unroutable; a
     deleted instance: dropped), insert the new keys and wake the workers on commit.
 
-    PostgreSQL: one statement, so an autocommit connection makes it its own transaction. SQLite:
-    a lookup then `append`, inside the caller's transaction."""
+    PostgreSQL: one statement, so on an autocommit connection it is its own transaction (the
+    webhook's, ADR 0009). SQLite: a lookup then `append`, in the caller's transaction."""
     if connection.dialect.name != "postgresql":
         return await _deliver_in_steps(
             connection, events, source=source, now=now, trace=trace_context
