@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from leadengine_storage import inbox, work_queue
-from leadengine_storage.tables import inbound_inbox
+from leadengine_storage.tables import inbound_inbox, whatsapp_instances
 from leadengine_storage.tenant_scope import UNSCOPED
 from leadengine_storage.testing import SeededTenant
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -26,6 +26,12 @@ def _entry(key: str, tenant_id: UUID | None, broker_id: str = "b-1") -> inbox.In
         source="broker",
         kind="message",
         payload="{}",
+    )
+
+
+def _incoming(key: str, broker_id: str) -> inbox.IncomingEvent:
+    return inbox.IncomingEvent(
+        id=uuid4(), dedupe_key=key, broker_id=broker_id, kind="message", payload="{}"
     )
 
 
@@ -47,6 +53,31 @@ async def test_append_stores_each_key_once(engine: AsyncEngine, tenant_a: Seeded
         )
     assert (first, again) == (2, 1)
     assert await _statuses(engine) == {"k1": "pending", "k2": "unroutable", "k3": "pending"}
+
+
+async def test_deliver_takes_the_tenant_from_the_instance_of_each_broker_id(
+    engine: AsyncEngine, tenant_a: SeededTenant, tenant_b: SeededTenant
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(whatsapp_instances)
+            .where(whatsapp_instances.c.tenant_id == tenant_b.id)
+            .values(deleted_at=NOW)
+        )
+    events = [
+        _incoming("known", tenant_a.instance.broker_id),
+        _incoming("unknown", "nobody"),
+        _incoming("deleted", tenant_b.instance.broker_id),
+    ]
+    delivered = []
+    for _ in range(2):
+        async with engine.begin() as connection:
+            delivered.append(await inbox.deliver(connection, events, source="broker", now=NOW))
+    assert delivered == [inbox.Delivered(2, 1), inbox.Delivered(0, 1)]
+    assert await _statuses(engine) == {"known": "pending", "unknown": "unroutable"}
+    async with engine.connect() as connection:
+        [row] = await inbox.list_rows(connection, tenant_id=tenant_a.id)
+    assert (row.dedupe_key, row.received_at) == ("known", NOW)
 
 
 async def test_an_overlong_key_is_stored_as_its_digest(

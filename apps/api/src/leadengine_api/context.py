@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadengine_api.auth import passwords
 from leadengine_api.auth.tokens import TokenService
+from leadengine_api.features.inbound.service import InboxIntake
 from leadengine_api.features.instances.broker import BrokerHandle
 from leadengine_api.features.instances.metrics import InstanceSyncMetrics
 from leadengine_api.realtime.server import Realtime
@@ -52,6 +53,8 @@ class AppContext:
     instance_sync_metrics: InstanceSyncMetrics
     realtime: Realtime
     """Socket.IO server, `seq`/catch-up log and the publisher of committed domain events."""
+    inbox_intake: InboxIntake
+    """The webhooks' connections to the inbox: autocommit, at most the pool's size at once."""
     started_at: float = field(default_factory=time.monotonic)
     inbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     """Set after a webhook commits inbox rows: wakes the in-process inbound worker."""
@@ -89,6 +92,7 @@ class AppContext:
             broker=BrokerHandle(whatsapp, registry),
             instance_sync_metrics=InstanceSyncMetrics(registry),
             realtime=Realtime.build(settings, tokens, new_unit_of_work, registry),
+            inbox_intake=InboxIntake(engine, settings.database_connection_limit),
         )
 
     async def close(self) -> None:

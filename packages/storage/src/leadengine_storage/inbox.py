@@ -7,23 +7,27 @@ rather than JSONB because `\\u0000` is valid JSON that PostgreSQL's JSONB refuse
 
 Routing, re-arming and draining work across tenants, so those statements are deliberately not
 tenant-scoped; the admin views (`list_rows`, `replay` with a tenant) are.
+
+`deliver` is the webhook's write: on PostgreSQL one statement routes, inserts and notifies, so
+on an autocommit connection it is its own transaction and costs one round trip (ADR 0010).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, and_, delete, exists, func, select, update
+from sqlalchemy import Row, and_, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadengine_storage.portable_sql import keys_in
-from leadengine_storage.tables import inbound_inbox, whatsapp_instances
+from leadengine_storage.tables import UtcDateTime, inbound_inbox, whatsapp_instances
 from leadengine_storage.tenant_scope import UNSCOPED
 from leadengine_storage.work_queue import DONE, FAILED, PENDING
 
@@ -33,8 +37,11 @@ __all__ = [
     "NOTIFY_CHANNEL",
     "STATUSES",
     "UNROUTABLE",
+    "Delivered",
     "InboxEntry",
+    "IncomingEvent",
     "append",
+    "deliver",
     "depth",
     "list_rows",
     "notify",
@@ -101,6 +108,136 @@ async def append(
         )
         inserted += len((await connection.execute(statement)).all())
     return inserted
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    """A webhook event before routing: its tenant is looked up from `broker_id`, never given."""
+
+    id: UUID
+    dedupe_key: str
+    broker_id: str
+    kind: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    inserted: int
+    dropped: int
+    """Events of deleted instances: not stored."""
+
+
+async def deliver(
+    connection: AsyncConnection,
+    events: Sequence[IncomingEvent],
+    *,
+    source: str,
+    now: datetime,
+    trace_context: str | None = None,
+) -> Delivered:
+    """Route each event to the tenant of the instance with its broker id (none: unroutable; a
+    deleted instance: dropped), insert the new keys and wake the workers on commit.
+
+    PostgreSQL: one statement, so on an autocommit connection it is its own transaction (the
+    webhook's, ADR 0010). SQLite: a lookup then `append`, in the caller's transaction."""
+    if connection.dialect.name != "postgresql":
+        return await _deliver_in_steps(
+            connection, events, source=source, now=now, trace=trace_context
+        )
+    incoming = [
+        {
+            "id": str(event.id),
+            "dedupe_key": storage_key(event.dedupe_key),
+            "broker_id": event.broker_id,
+            "kind": event.kind,
+            "payload": event.payload,
+        }
+        for event in events
+    ]
+    parameters = {
+        "incoming": json.dumps(incoming, separators=(",", ":")),
+        "source": source,
+        "now": now,
+        "trace_context": trace_context,
+    }
+    counts = (await connection.execute(_DELIVER, parameters)).one()
+    return Delivered(inserted=counts.inserted, dropped=counts.dropped)
+
+
+# The events travel as one JSON document rather than a VALUES row each: the text is the same for
+# any batch size (the driver prepares it once per connection) and encoding is one C call. The
+# instance lookup is unscoped by design: it is the routing.
+_DELIVER = text(
+    """
+    WITH incoming AS (
+        SELECT * FROM json_to_recordset(CAST(:incoming AS json))
+            AS incoming (id uuid, dedupe_key text, broker_id text, kind text, payload text)
+    ), routed AS (
+        SELECT incoming.*, instance.tenant_id, instance.deleted_at IS NOT NULL AS deleted
+        FROM incoming
+        LEFT JOIN whatsapp_instances AS instance ON instance.broker_id = incoming.broker_id
+    ), inserted AS (
+        INSERT INTO inbound_inbox (id, tenant_id, broker_id, dedupe_key, source, kind, payload,
+            status, attempts, available_at, trace_context, received_at)
+        SELECT id, tenant_id, broker_id, dedupe_key, :source, kind, payload,
+            CASE WHEN tenant_id IS NULL THEN :unroutable ELSE :pending END,
+            0, :now, :trace_context, :now
+        FROM routed WHERE NOT deleted
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING 1
+    ), notified AS (
+        SELECT pg_notify(:channel, '') FROM inserted LIMIT 1
+    )
+    SELECT (SELECT count(*) FROM inserted) AS inserted,
+        (SELECT count(*) FROM routed WHERE deleted) AS dropped,
+        (SELECT count(*) FROM notified) AS notified  -- reading `notified` is what runs it
+    """
+).bindparams(
+    bindparam("now", type_=UtcDateTime),
+    unroutable=UNROUTABLE,
+    pending=PENDING,
+    channel=NOTIFY_CHANNEL,
+)
+
+
+async def _deliver_in_steps(
+    connection: AsyncConnection,
+    events: Sequence[IncomingEvent],
+    *,
+    source: str,
+    now: datetime,
+    trace: str | None,
+) -> Delivered:
+    broker_ids = {event.broker_id for event in events}
+    query = (
+        select(
+            whatsapp_instances.c.broker_id,
+            whatsapp_instances.c.tenant_id,
+            whatsapp_instances.c.deleted_at,
+        )
+        .where(whatsapp_instances.c.broker_id.in_(broker_ids))
+        .execution_options(**UNSCOPED)
+    )
+    instances = {row.broker_id: row for row in await connection.execute(query)}
+    entries = []
+    for event in events:
+        instance = instances.get(event.broker_id)
+        if instance is not None and instance.deleted_at is not None:
+            continue
+        entries.append(
+            InboxEntry(
+                id=event.id,
+                dedupe_key=event.dedupe_key,
+                broker_id=event.broker_id,
+                tenant_id=None if instance is None else instance.tenant_id,
+                source=source,
+                kind=event.kind,
+                payload=event.payload,
+            )
+        )
+    inserted = await append(connection, entries, now=now, trace_context=trace)
+    return Delivered(inserted=inserted, dropped=len(events) - len(entries))
 
 
 def _row(entry: InboxEntry, now: datetime, trace_context: str | None) -> dict[str, Any]:

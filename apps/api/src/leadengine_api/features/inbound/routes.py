@@ -204,7 +204,7 @@ async def _accept(
     with span("webhook.accept", {"webhook.source": source.value, "webhook.events": len(parsed)}):
         # Stored on each inbox row: the worker's apply spans link back to this span.
         result = await service.accept(
-            context.engine,
+            context.inbox_intake,
             context.ids,
             context.clock.now(),
             context.inbound_metrics,

@@ -3,28 +3,29 @@ broker id it names, append the batch in one transaction, and only then answer.
 
 The tenant is always the tenant of the instance with the event's broker id; nothing in the
 request can choose it. An unknown broker id is parked as `unroutable` (the worker routes it
-once the instance exists); a deleted instance's events are dropped as ignored.
+once the instance exists); a deleted instance's events are dropped as ignored. Routing happens
+in the same statement as the insert (`inbox.deliver`), so it never reads a stale route.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from leadengine_core.instances import WhatsAppInstance
 from leadengine_core.ports import IdGenerator
 from leadengine_integrations.normalize import IgnoredEvent, RejectedEvent, RejectReason
 from leadengine_shared.metrics import InboundMetrics
 from leadengine_storage import inbox
-from leadengine_storage.repositories import SqlInstanceRepository
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from leadengine_api.features.inbound.envelopes import ParsedItem, Source
 from leadengine_api.features.inbound.webhook_auth import WebhookRefused
 
-__all__ = ["Accepted", "accept"]
+__all__ = ["Accepted", "InboxIntake", "accept"]
 
 TRACE_CONTEXT_LIMIT = 512
 
@@ -35,8 +36,31 @@ class Accepted:
     duplicates: int
 
 
+class InboxIntake:
+    """The webhooks' way into the inbox, one per process (ADR 0010).
+
+    On PostgreSQL `inbox.deliver` is a single statement, so it runs on an autocommit connection:
+    its own transaction, committed before it returns, without BEGIN and COMMIT round trips. At
+    most `slots` deliveries (the pool's size) hold a connection at once: under a burst the rest
+    wait here rather than open overflow connections the pool closes again on return.
+    """
+
+    def __init__(self, engine: AsyncEngine, slots: int) -> None:
+        self._engine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        self._slots = asyncio.Semaphore(slots)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        async with self._slots, self._engine.begin() as connection:
+            yield connection
+
+
 async def accept(
-    engine: AsyncEngine,
+    intake: InboxIntake,
     ids: IdGenerator,
     now: datetime,
     metrics: InboundMetrics,
@@ -52,28 +76,50 @@ async def accept(
             metrics.webhook("ignored", item.item.event.reason)
     unique = _unique_by_key(item for item in parsed if item.item.dedupe_key is not None)
     in_batch_duplicates = sum(1 for item in parsed if item.item.dedupe_key) - len(unique)
-    if not unique:
-        return Accepted(accepted=0, duplicates=0)
+    events = [
+        inbox.IncomingEvent(
+            id=ids.new_id(),
+            dedupe_key=item.item.dedupe_key,
+            broker_id=item.item.event.instance_key,
+            kind=item.item.event.kind,
+            payload=item.payload,
+        )
+        for item in unique
+        if item.item.dedupe_key is not None
+        and not isinstance(item.item.event, (IgnoredEvent, RejectedEvent))
+    ]
+    delivered = inbox.Delivered(inserted=0, dropped=0)
+    if events:
+        delivered = await _deliver(intake, events, source, now, trace_context, metrics)
+    metrics.webhook("ignored", "instance_deleted", delivered.dropped)
+    duplicates = len(events) - delivered.dropped - delivered.inserted + in_batch_duplicates
+    metrics.webhook("accepted", source.value, delivered.inserted)
+    metrics.webhook("duplicate", "dedupe_key", duplicates)
+    return Accepted(accepted=delivered.inserted, duplicates=duplicates)
+
+
+async def _deliver(
+    intake: InboxIntake,
+    events: list[inbox.IncomingEvent],
+    source: Source,
+    now: datetime,
+    trace_context: str | None,
+    metrics: InboundMetrics,
+) -> inbox.Delivered:
     try:
-        async with engine.begin() as connection:
-            entries = await _route(connection, ids, source, unique, metrics)
-            inserted = await inbox.append(
+        async with intake.connection() as connection:
+            return await inbox.deliver(
                 connection,
-                entries,
+                events,
+                source=source.value,
                 now=now,
                 trace_context=(trace_context or "")[:TRACE_CONTEXT_LIMIT] or None,
             )
-            if inserted:
-                await inbox.notify(connection)
     except SQLAlchemyError as error:
-        metrics.webhook("failed", "storage_error", len(unique))
+        metrics.webhook("failed", "storage_error", len(events))
         raise WebhookRefused(
             503, "INBOX_UNAVAILABLE", "the inbox could not store the events", "storage_error"
         ) from error
-    duplicates = len(entries) - inserted + in_batch_duplicates
-    metrics.webhook("accepted", source.value, inserted)
-    metrics.webhook("duplicate", "dedupe_key", duplicates)
-    return Accepted(accepted=inserted, duplicates=duplicates)
 
 
 def _refuse_rejected(parsed: list[ParsedItem]) -> None:
@@ -94,38 +140,3 @@ def _unique_by_key(items: Iterable[ParsedItem]) -> list[ParsedItem]:
     for item in items:
         seen.setdefault(inbox.storage_key(item.item.dedupe_key or ""), item)
     return list(seen.values())
-
-
-async def _route(
-    connection: AsyncConnection,
-    ids: IdGenerator,
-    source: Source,
-    items: list[ParsedItem],
-    metrics: InboundMetrics,
-) -> list[inbox.InboxEntry]:
-    instances = SqlInstanceRepository(connection)
-    routes: dict[str, WhatsAppInstance | None] = {}
-    entries: list[inbox.InboxEntry] = []
-    for parsed in items:
-        event = parsed.item.event
-        if isinstance(event, (IgnoredEvent, RejectedEvent)) or parsed.item.dedupe_key is None:
-            continue
-        broker_id = event.instance_key
-        if broker_id not in routes:
-            routes[broker_id] = await instances.route_by_broker_id(broker_id)
-        instance = routes[broker_id]
-        if instance is not None and instance.deleted_at is not None:
-            metrics.webhook("ignored", "instance_deleted")
-            continue
-        entries.append(
-            inbox.InboxEntry(
-                id=ids.new_id(),
-                dedupe_key=parsed.item.dedupe_key,
-                broker_id=broker_id,
-                tenant_id=None if instance is None else instance.tenant_id,
-                source=source.value,
-                kind=event.kind,
-                payload=parsed.payload,
-            )
-        )
-    return entries
