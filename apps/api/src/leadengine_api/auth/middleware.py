@@ -46,26 +46,32 @@ def _bearer_token(request: Request[Any, Any, Any]) -> str:
 
 async def _signed_in_user(context: AppContext, uow: UnitOfWork, bearer: str) -> Principal:
     claims = context.tokens.decode(bearer, "access")
-    user = await uow.users.get(claims.tenant_id, claims.user_id)
-    if user is None or not user.is_active:
+    role = await uow.users.active_role(claims.tenant_id, claims.user_id)
+    if role is None:
         raise ApiError(401, "UNAUTHORIZED", "the account is not active")
-    return Principal(tenant_id=user.tenant_id, user_id=user.id, role=user.role)
+    return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, role=role)
+
+
+async def _api_client(context: AppContext, uow: UnitOfWork, bearer: str) -> Principal:
+    principal = await api_keys.authenticate(uow, context.clock, bearer)
+    tenant = await uow.tenants.get(principal.tenant_id)
+    if tenant is None or not tenant.is_active:
+        raise ApiError(401, "UNAUTHORIZED", "the account is not active")
+    return principal
 
 
 async def authenticate(
     context: AppContext, uow: UnitOfWork, request: Request[Any, Any, Any]
 ) -> Principal:
-    """A user signed in with a JWT, or a machine client with a tenant API key (`le_…`)."""
+    """A user signed in with a JWT, or a machine client with a tenant API key (`le_…`), of an
+    active tenant; a user must be active too (one indexed read)."""
     bearer = _bearer_token(request)
     if api_keys.is_api_key(bearer):
-        principal = await api_keys.authenticate(uow, context.clock, bearer)
+        principal = await _api_client(context, uow, bearer)
     else:
         principal = await _signed_in_user(context, uow, bearer)
-    tenant = await uow.tenants.get(principal.tenant_id)
-    if tenant is None or not tenant.is_active:
-        raise ApiError(401, "UNAUTHORIZED", "the account is not active")
     claimed_tenant = request.headers.get("x-tenant-id")
-    if claimed_tenant is not None and claimed_tenant.strip() != str(tenant.id):
+    if claimed_tenant is not None and claimed_tenant.strip() != str(principal.tenant_id):
         raise ApiError(403, "FORBIDDEN", "X-Tenant-Id does not match the credential's tenant")
     return principal
 
