@@ -205,3 +205,13 @@ async def test_invalid_input_is_422_with_field_errors(api: httpx.AsyncClient) ->
     assert "role" in {error["field"] for error in missing.json()["errors"]}
     not_an_id = await api.delete("/api/api-keys/not-a-uuid", headers=admin.headers)
     assert not_an_id.status_code == 404
+
+
+async def test_a_key_is_stamped_used_even_by_a_request_that_fails(api: httpx.AsyncClient) -> None:
+    """The stamp commits with authentication, not with the handler's work."""
+    admin = await register_tenant(api, "acme")
+    key = await _issue(api, admin)
+    refused = await api.post("/api/queues", headers=_bearer(key), json={"name": "Robots"})
+    assert refused.status_code == 403, refused.text
+    used = (await api.get("/api/api-keys", headers=admin.headers)).json()["items"][0]
+    assert used["lastUsedAt"] is not None

@@ -18,6 +18,7 @@ from leadengine_core.testing import (
     SequentialIds,
 )
 from leadengine_core.tickets import NoteVisibility, TicketFilter, TicketNote, TicketStatus
+from leadengine_core.users import Role
 
 
 @pytest.fixture
@@ -545,3 +546,19 @@ async def test_a_ticket_search_also_reads_its_contact(
     for search in ("souza", "(31) 98888"):
         page = await uow.tickets.list_page(tenant, TicketFilter(search=search))
         assert page.items == (hers,)
+
+
+async def test_the_fake_active_role_needs_an_active_user_of_an_active_tenant(
+    uow: InMemoryUnitOfWork, make: EntityFactory, other: EntityFactory
+) -> None:
+    tenant = make.tenant()
+    await uow.tenants.add(tenant)
+    agent, gone = make.user(role=Role.AGENT), make.user(is_active=False)
+    await uow.users.add(tenant.id, agent)
+    await uow.users.add(tenant.id, gone)
+    assert await uow.users.active_role(tenant.id, agent.id) is Role.AGENT
+    assert await uow.users.active_role(tenant.id, gone.id) is None
+    assert await uow.users.active_role(other.tenant_id, agent.id) is None
+    tenant.is_active = False
+    await uow.tenants.update(tenant)
+    assert await uow.users.active_role(tenant.id, agent.id) is None

@@ -131,6 +131,20 @@ async def test_a_user_update_is_stored_and_a_missing_one_is_not_found(
         assert await uow.users.get(tenant_a.id, user.id) == user
 
 
+async def test_the_active_role_needs_an_active_user_of_an_active_tenant(
+    new_uow: NewUnitOfWork, tenant_a: SeededTenant, tenant_b: SeededTenant
+) -> None:
+    agent, gone = tenant_a.factory.user(role=Role.AGENT), tenant_a.factory.user(is_active=False)
+    await store_committed(new_uow, agent, gone)
+    async with new_uow() as uow:
+        assert await uow.users.active_role(tenant_a.id, agent.id) is Role.AGENT
+        assert await uow.users.active_role(tenant_a.id, gone.id) is None
+        assert await uow.users.active_role(tenant_b.id, agent.id) is None
+        tenant_a.tenant.is_active = False
+        await uow.tenants.update(tenant_a.tenant)
+        assert await uow.users.active_role(tenant_a.id, agent.id) is None
+
+
 async def test_a_user_of_a_tenant_that_does_not_exist_is_not_found(
     new_uow: NewUnitOfWork, factory: EntityFactory
 ) -> None:

@@ -1,7 +1,9 @@
 """Per-request dependencies: one unit of work per request, committed before the response, and
 the caller, resolved from the bearer credential by `auth.middleware` (never from a header or the
-body). Dependencies must not raise: Litestar drops the cleanup of already-resolved dependencies
-when a sibling fails, which would strand the open unit of work.
+body). An authenticated request's unit of work is the one the middleware opened and will end,
+so a dependency that fails cannot strand it. A public operation's is opened here, so for those
+dependencies must not raise: Litestar drops the cleanup of already-resolved dependencies when a
+sibling fails.
 
 The tenant of every request is the tenant of its credential. A client may still send
 `X-Tenant-Id` (older clients do); when it names another tenant the request is refused (403).
@@ -10,13 +12,14 @@ The tenant of every request is the tenant of its credential. A client may still 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from typing import Any
 
 from leadengine_core.ports import UnitOfWork
 from litestar import Request
 from litestar.di import Provide
 
-from leadengine_api.auth.middleware import PRINCIPAL_STATE_KEY
+from leadengine_api.auth.middleware import PRINCIPAL_STATE_KEY, UOW_STATE_KEY
 from leadengine_api.auth.principal import Principal
 from leadengine_api.context import AppContext
 from leadengine_api.injected import Context
@@ -25,14 +28,18 @@ from leadengine_api.problems import ApiError
 __all__ = ["request_dependencies"]
 
 
-async def provide_uow(context: Context) -> AsyncIterator[UnitOfWork]:
+async def provide_uow(
+    request: Request[Any, Any, Any], context: Context
+) -> AsyncIterator[UnitOfWork]:
     """Commit when the handler returns; an exception rolls the whole request back.
 
     Litestar runs this cleanup after the handler but before the response is sent, so a failed
     commit becomes an error response, never a 2xx for a write that did not happen.
     The events the request recorded are published only after that commit (never raising).
     """
-    async with context.new_unit_of_work() as uow:
+    opened: UnitOfWork | None = request.scope.get("state", {}).get(UOW_STATE_KEY)
+    work = context.new_unit_of_work() if opened is None else nullcontext(opened)
+    async with work as uow:
         yield uow
         await uow.commit()
     await context.realtime.publisher.publish(uow.collect_events())

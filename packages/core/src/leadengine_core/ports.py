@@ -35,7 +35,7 @@ from leadengine_core.queues import Queue
 from leadengine_core.tenants import Tenant
 from leadengine_core.tickets import Ticket, TicketNote
 from leadengine_core.tickets import TicketFilter as TicketFilter
-from leadengine_core.users import User
+from leadengine_core.users import Role, User
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -72,6 +72,11 @@ class TenantRepository(Protocol):
 
 class UserRepository(Protocol):
     async def get(self, tenant_id: UUID, user_id: UUID) -> User | None: ...
+
+    async def active_role(self, tenant_id: UUID, user_id: UUID) -> Role | None:
+        """The user's role while both the user and the tenant are active, else None: what every
+        request signed in as a user checks, in one read."""
+        ...
 
     async def get_by_email(self, tenant_id: UUID, email: str) -> User | None:
         """`email` is compared in its normalised (lower-case) form."""

@@ -331,9 +331,15 @@ class InMemoryTenantRepository(TenantRepository):
 class InMemoryUserRepository(UserRepository):
     def __init__(self, store: InMemoryStore) -> None:
         self._table = store.users
+        self._tenants = store.tenants
 
     async def get(self, tenant_id: UUID, user_id: UUID) -> User | None:
         return self._table.get(tenant_id, user_id)
+
+    async def active_role(self, tenant_id: UUID, user_id: UUID) -> Role | None:
+        user, tenant = self._table.get(tenant_id, user_id), self._tenants.get(tenant_id, tenant_id)
+        active = user is not None and user.is_active and tenant is not None and tenant.is_active
+        return user.role if active and user is not None else None
 
     async def get_by_email(self, tenant_id: UUID, email: str) -> User | None:
         wanted = normalize_email(email)

@@ -5,8 +5,8 @@ in-process worker and the API can share the file. Python's sqlite3 driver would 
 transactions itself (and never for SAVEPOINT), so SQLAlchemy emits the BEGIN: that makes
 SAVEPOINTs real, and BEGIN IMMEDIATE takes the write lock up front, so two transactions that
 read and then write wait for each other (busy timeout) instead of failing with "database is
-locked" on their first write. PostgreSQL uses psycopg 3 with a bounded pool. Creating an engine
-opens no connection; the first query does.
+locked" on their first write. PostgreSQL uses psycopg 3 with a bounded pool and UTC sessions.
+Creating an engine opens no connection; the first query does.
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def create_engine(
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
+        # Sessions in UTC: psycopg then hands back `datetime.UTC` values, which `UtcDateTime`
+        # passes through instead of converting every time column of every row.
+        connect_args={"options": "-c timezone=UTC"},
     )
     event.listen(engine.sync_engine, "handle_error", _refused_value)
     return engine

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from leadengine_storage.integrity import Violation
 from leadengine_storage.pagination import Keyset, fetch_page, page_of
 from leadengine_storage.repositories.guarded import ensure_changed, guarded, plain_error
-from leadengine_storage.tables import users
+from leadengine_storage.tables import tenants, users
 
 __all__ = ["SqlUserRepository"]
 
@@ -33,6 +33,20 @@ class SqlUserRepository(UserRepository):
         query = select(users).where(users.c.tenant_id == tenant_id, users.c.id == user_id)
         row = (await self._connection.execute(query)).first()
         return None if row is None else _user(row)
+
+    async def active_role(self, tenant_id: UUID, user_id: UUID) -> Role | None:
+        query = (
+            select(users.c.role)
+            .join(tenants, tenants.c.id == users.c.tenant_id)
+            .where(
+                users.c.tenant_id == tenant_id,
+                users.c.id == user_id,
+                users.c.is_active,
+                tenants.c.is_active,
+            )
+        )
+        role = (await self._connection.execute(query)).scalar_one_or_none()
+        return None if role is None else Role(role)
 
     async def get_by_email(self, tenant_id: UUID, email: str) -> User | None:
         wanted = normalize_email(email)

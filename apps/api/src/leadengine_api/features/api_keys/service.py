@@ -61,11 +61,17 @@ async def revoke_key(uow: UnitOfWork, clock: Clock, tenant_id: UUID, key_id: UUI
 
 
 async def authenticate(uow: UnitOfWork, clock: Clock, bearer: str) -> Principal:
-    """The key's tenant and role; 401 for a token that is malformed, unknown or revoked."""
+    """The key's tenant and role; 401 for a token that is malformed, unknown or revoked.
+
+    Runs in the request's unit of work. A moved `last_used_at` is committed at once: the use
+    counts even if the request then fails, and the key's row lock is not held through the
+    handler, where concurrent requests with the same key would queue behind it.
+    """
     token = ApiKeyToken.parse(bearer)
     key = None if token is None else await uow.api_keys.find_by_prefix(token.prefix)
     if token is None or key is None or not key.accepts(token):
         raise ApiError(401, "UNAUTHORIZED", "the API key is not valid")
     if key.record_use(clock.now()):
         await uow.api_keys.update(key.tenant_id, key)
+        await uow.commit()
     return Principal(tenant_id=key.tenant_id, user_id=None, role=key.role, api_key_id=key.id)

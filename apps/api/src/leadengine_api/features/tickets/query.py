@@ -3,11 +3,6 @@
 List parameters (`status`, `priority`, `channel`, `tags`, `queueId`) may repeat and may hold
 comma-separated values (`?status=OPEN,PENDING&status=ASSIGNED`), as the original API took them.
 Ids are only parsed here; the service checks that each belongs to the caller's tenant.
-
-`inbox_query` depends on nothing, so Litestar resolves it before the request's unit of work
-opens: a dependency that fails once the unit of work is open leaves its transaction (and, on
-SQLite, the write lock) behind until garbage collection. Keep it that way; anything that needs
-the caller happens in `InboxQuery.for_caller`, inside the handler.
 """
 
 from __future__ import annotations
