@@ -27,7 +27,7 @@ from leadengine_core.messages import Message
 from leadengine_core.queues import Queue
 from leadengine_core.tenants import ensure_same_tenant
 from leadengine_core.tickets import Ticket
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadengine_storage.portable_sql import keys_in
@@ -116,30 +116,31 @@ class _Contacts(SqlContactRepository):
         self._stored: dict[UUID, tuple[set[Identity], list[str]]] = {}
 
     async def load(self, keys: Iterable[ContactKey]) -> list[Contact]:
-        """Lock and cache the contacts holding these identities; remember the misses."""
+        """Lock and cache the contacts holding these identities; remember the misses.
+
+        Two statements, not a join: only the identities' primary key can answer the first,
+        whatever the statistics say, where a join planned on stale statistics (a new table, a
+        fast-growing tenant) became a nested loop over the tenant's contacts per identity."""
         wanted = [key for key in dict.fromkeys(keys) if key not in self._by_key]
         if not wanted:
             return []
         identities = contact_identities.c
-        holders = (
-            select(contacts)
-            .join(
-                contact_identities,
-                and_(
-                    identities.tenant_id == contacts.c.tenant_id,
-                    identities.contact_id == contacts.c.id,
-                ),
+        named = select(identities.tenant_id, identities.contact_id).where(
+            keys_in(
+                [identities.tenant_id, identities.kind, identities.value],
+                [(tenant, kind.value, value) for tenant, kind, value in wanted],
             )
-            .where(
-                keys_in(
-                    [identities.tenant_id, identities.kind, identities.value],
-                    [(tenant, kind.value, value) for tenant, kind, value in wanted],
-                )
-            )
-            .order_by(contacts.c.id)
-            .with_for_update(of=contacts)
         )
-        rows = list({row.id: row for row in await self._connection.execute(holders)}.values())
+        holders = set((await self._connection.execute(named)).all())
+        rows = []
+        if holders:
+            locked = (
+                select(contacts)
+                .where(keys_in([contacts.c.tenant_id, contacts.c.id], holders))
+                .order_by(contacts.c.id)
+                .with_for_update()
+            )
+            rows = list((await self._connection.execute(locked)).all())
         found: list[Contact] = []
         for tenant_id in {row.tenant_id for row in rows}:
             mine = [row for row in rows if row.tenant_id == tenant_id]
