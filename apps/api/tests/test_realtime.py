@@ -379,6 +379,29 @@ async def test_events_follow_commits_once_and_in_seq_order(
     assert emitted == 1
 
 
+async def test_publishes_made_at_once_arrive_everywhere_in_seq_order(
+    live: Live, listeners: Callable[[], Listener]
+) -> None:
+    """A worker announces a whole batch at once: the publishes are sent together (their emits
+    not awaited one by one), and still reach every socket once, numbered and in order."""
+    acme = await register_tenant(live.http, "acme")
+    globex = await register_tenant(live.http, "globex")
+    acme_sockets = [await connect(listeners(), live, acme) for _ in range(3)]
+    globex_socket = await connect(listeners(), live, globex)
+    batches = [direct_events(account.tenant_id) for _ in range(20) for account in (acme, globex)]
+
+    await asyncio.gather(*(live.context.realtime.publisher.publish(b) for b in batches))
+
+    expected = ["messages.new", "messages.updated", "whatsapp.instances.updated"] * 20
+    for socket in acme_sockets:
+        heard = await socket.wait_for(lambda events: len(events) >= len(expected))
+        assert [event for event, _ in heard] == expected
+        assert [data["seq"] for _, data in heard] == list(range(1, len(expected) + 1))
+    heard = await globex_socket.wait_for(lambda events: len(events) >= len(expected))
+    assert {data["tenantId"] for _, data in heard} == {globex.tenant_id}
+    assert [data["seq"] for _, data in heard] == list(range(1, len(expected) + 1))
+
+
 async def test_catch_up_returns_what_a_disconnected_client_missed(
     live: Live, listeners: Callable[[], Listener]
 ) -> None:

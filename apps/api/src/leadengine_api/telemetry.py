@@ -19,6 +19,7 @@ from leadengine_shared.tracing import linked_span, span
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.trace import Span, SpanKind
 from opentelemetry.util.http import ExcludeList
@@ -119,10 +120,13 @@ def resumed(row_span: Span | None) -> Iterator[None]:
 
 
 @contextmanager
-def emit_span(event: str, tenant_id: object, seq: int | None = None) -> Iterator[Span]:
-    """A Socket.IO emit (to this process's sockets, or through Redis to every API process)."""
+def emit_span(
+    event: str, tenant_id: object, seq: int | None = None, *, cause: Context | None = None
+) -> Iterator[Span]:
+    """A Socket.IO emit (to this process's sockets, or through Redis to every API process),
+    a child of `cause`: the context its change was published in, when it is sent later."""
     attributes: dict[str, AttributeValue] = {"realtime.event": event, "tenant.id": str(tenant_id)}
     if seq is not None:
         attributes["realtime.seq"] = seq
-    with span("realtime.emit", attributes, kind=SpanKind.PRODUCER) as current:
+    with span("realtime.emit", attributes, kind=SpanKind.PRODUCER, parent=cause) as current:
         yield current

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -85,10 +86,17 @@ def tracer() -> trace.Tracer:
 
 @contextmanager
 def span(
-    name: str, attributes: Attributes | None = None, *, kind: SpanKind = SpanKind.INTERNAL
+    name: str,
+    attributes: Attributes | None = None,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    parent: Context | None = None,
 ) -> Iterator[Span]:
-    """A child of the current span; an exception escaping it is recorded and re-raised."""
-    with tracer().start_as_current_span(name, kind=kind, attributes=attributes) as current:
+    """A child of the current span (or of `parent`, a context captured earlier); an exception
+    escaping it is recorded and re-raised."""
+    with tracer().start_as_current_span(
+        name, context=parent, kind=kind, attributes=attributes
+    ) as current:
         yield current
 
 

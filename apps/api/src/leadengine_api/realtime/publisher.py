@@ -5,12 +5,20 @@ never announced. Every socket of a tenant is in its tenant room (ticket and user
 subsets of it), so one emit reaches each socket exactly once. Within this process events go
 out in `seq` order: numbering, keeping and emitting happen under one lock. A failure here is
 logged and swallowed: the change is committed, and clients recover through catch-up or REST.
+
+Publishes made at the same moment (a worker announcing a whole batch with `asyncio.gather`)
+are sent together: their seqs reserved with one call per batch, kept with one write, and, on an
+in-process manager, emitted without waiting for each other. One by one, a batch of 100 inbound
+messages (300 events) took 300 sequential Redis round trips or event-loop turns, longer than
+applying the batch. Each emit's span stays a child of the span its change was published in.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -18,6 +26,8 @@ from leadengine_contracts.events import CircuitBreakerEvent, EventName
 from leadengine_core.events import DomainEvent
 from leadengine_shared.logging import get_logger
 from leadengine_shared.metrics import RealtimeMetrics
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
 
 from leadengine_api.realtime.envelopes import Draft, drafts_for
 from leadengine_api.realtime.event_log import EventLog, KeptEvent
@@ -36,17 +46,32 @@ class Emitter(Protocol):
 
 
 class RealtimePublisher:
-    """core's `EventPublisher` for Socket.IO clients."""
+    """core's `EventPublisher` for Socket.IO clients.
 
-    def __init__(self, emitter: Emitter, log: EventLog, metrics: RealtimeMetrics) -> None:
+    `concurrent_emits` only for an in-process manager: its `emit` queues the frame for every
+    socket before it first suspends, so emits started in `seq` order reach each socket in that
+    order. Through Redis each emit is a publish that must leave in order, so they are awaited
+    one after another.
+    """
+
+    def __init__(
+        self,
+        emitter: Emitter,
+        log: EventLog,
+        metrics: RealtimeMetrics,
+        *,
+        concurrent_emits: bool = False,
+    ) -> None:
         self._emitter = emitter
         self._log = log
         self._metrics = metrics
+        self._concurrent_emits = concurrent_emits
         self._lock = asyncio.Lock()
+        self._pending: list[_Pending] = []
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
-        for draft in drafts_for(events):
-            await self._send(draft)
+        cause = otel_context.get_current()
+        await self._send([_Pending(draft, cause) for draft in drafts_for(events)])
 
     async def circuit_changed(
         self, tenant_id: UUID, instance_id: UUID, *, is_open: bool, failures: int | None = None
@@ -63,24 +88,62 @@ class RealtimePublisher:
                 failures=failures,
             )
 
-        await self._send(Draft(name, tenant_id, build))
+        await self._send([_Pending(Draft(name, tenant_id, build), otel_context.get_current())])
 
-    async def _send(self, draft: Draft) -> None:
+    async def _send(self, drafts: list[_Pending]) -> None:
+        """Queue `drafts`, let publishes of the same moment join them, then send whatever is
+        queued; returns once `drafts` are out (sent by this call or by an earlier one)."""
+        if not drafts:
+            return
+        self._pending.extend(drafts)
+        await asyncio.sleep(0)
+        async with self._lock:
+            batch, self._pending = self._pending, []
+            if batch:
+                await self._send_batch(batch)
+
+    async def _send_batch(self, batch: list[_Pending]) -> None:
         try:
-            async with self._lock:
-                seq = await self._log.next_seq(draft.tenant_id)
-                data = draft.build(seq).model_dump(mode="json")
-                await self._log.keep(draft.tenant_id, KeptEvent(seq, draft.name, data))
-                with emit_span(draft.name.value, draft.tenant_id, seq):
-                    await self._emitter.emit(
-                        draft.name.value, data, room=tenant_room(draft.tenant_id)
-                    )
-        except Exception as error:  # the change is committed; clients catch up or reload
+            firsts = await self._log.reserve(Counter(item.draft.tenant_id for item in batch))
+            outgoing = []
+            for item in batch:
+                tenant_id = item.draft.tenant_id
+                seq, firsts[tenant_id] = firsts[tenant_id], firsts[tenant_id] + 1
+                data = item.draft.build(seq).model_dump(mode="json")
+                outgoing.append((item, KeptEvent(seq, item.draft.name, data)))
+            await self._log.keep([(item.draft.tenant_id, kept) for item, kept in outgoing])
+        except Exception as error:  # the changes are committed; clients catch up or reload
             _log.error(
                 "realtime.publish.failed",
-                name=draft.name.value,
-                tenant_id=str(draft.tenant_id),
+                events=len(batch),
+                tenant_id=str(batch[0].draft.tenant_id),
                 error=type(error).__name__,
             )
             return
-        self._metrics.emitted(draft.name.value)
+        emits = (self._emit(item, kept) for item, kept in outgoing)
+        if self._concurrent_emits:
+            await asyncio.gather(*emits)
+        else:
+            for emit in emits:
+                await emit
+
+    async def _emit(self, item: _Pending, kept: KeptEvent) -> None:
+        name, tenant_id = item.draft.name.value, item.draft.tenant_id
+        try:
+            with emit_span(name, tenant_id, kept.seq, cause=item.cause):
+                await self._emitter.emit(name, kept.data, room=tenant_room(tenant_id))
+        except Exception as error:  # the change is committed; clients catch up or reload
+            _log.error(
+                "realtime.publish.failed",
+                name=name,
+                tenant_id=str(tenant_id),
+                error=type(error).__name__,
+            )
+            return
+        self._metrics.emitted(name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    draft: Draft
+    cause: Context

@@ -70,7 +70,8 @@ class Realtime:
         metrics = RealtimeMetrics(registry)
         SocketHandlers(server, tokens, new_unit_of_work, metrics).register()
         log = _event_log(settings)
-        return cls(server, log, RealtimePublisher(server, log, metrics))
+        publisher = RealtimePublisher(server, log, metrics, concurrent_emits=not settings.redis_url)
+        return cls(server, log, publisher)
 
     def wrap(self, app: ASGIApp, path: str) -> ASGIApp:
         """One ASGI app: Socket.IO at `path`, everything else (and the lifespan) to `app`."""

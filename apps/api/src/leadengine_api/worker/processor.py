@@ -46,6 +46,9 @@ from leadengine_api.worker.prefetch import prefetch_keys
 __all__ = ["ApplyEvent", "InboundProcessor"]
 
 _log = get_logger("leadengine.worker.inbound")
+YIELD_AFTER_SECONDS = 0.005
+"""Cached reads never suspend, so a batch yields to the event loop (webhooks, sockets sharing
+it) after this much work; yielding after every row made a batch wait a loop turn per row."""
 DEFER_RECHECK_BASE_SECONDS = 5.0
 DEFER_RECHECK_CAP_SECONDS = 600.0
 PURGE_EVERY = timedelta(hours=1)
@@ -135,10 +138,9 @@ class InboundProcessor:
             self._metrics.batch_fallback(type(error).__name__)
             _log.info("inbound.batch.fallback", rows=len(rows), error=type(error).__name__)
             return False
-        for row, finish, span, events in applied:
+        for row, finish, _, _ in applied:
             self._count(row, finish)
-            with resumed(span):
-                await self._announce(events)
+        await asyncio.gather(*(self._announce(events, span) for _, _, span, events in applied))
         return True
 
     async def _apply_batch(self, uow: BatchUnitOfWork, rows: Sequence[Row[Any]]) -> list[_Applied]:
@@ -156,12 +158,16 @@ class InboundProcessor:
             else:
                 work.append((row, *target))
         await uow.prefetch(*prefetch_keys((instance, event) for _, instance, event in work))
+        loop = asyncio.get_running_loop()
+        yielded_at = loop.time()
         for row, instance, event in work:
             with inbox_row_span(row) as span:
                 result = await self._apply(uow, self._clock, self._ids, instance, event)
             finish = self._finish_for(row, event, result)
             applied.append(_Applied(row, finish, span, uow.collect_events()))
-            await asyncio.sleep(0)  # cached reads never suspend: let requests in between rows
+            if loop.time() - yielded_at >= YIELD_AFTER_SECONDS:
+                await asyncio.sleep(0)
+                yielded_at = loop.time()
         await uow.flush()
         leased = await work_queue.complete_many(
             uow.connection,
@@ -175,9 +181,12 @@ class InboundProcessor:
         await inbox.rearm_waiting(uow.connection, arrived, now=self._clock.now())
         return applied
 
-    async def _announce(self, events: list[DomainEvent]) -> None:
+    async def _announce(self, events: list[DomainEvent], row_span: Span | None = None) -> None:
+        """Under the row's span, so that the emits it causes are its children. A batch's rows
+        announce at once (gathered, in order), so the publisher can send them together."""
         if self._publisher is not None and events:
-            await self._publisher.publish(events)
+            with resumed(row_span):
+                await self._publisher.publish(events)
 
     async def _apply_row(self, uow: SqlUnitOfWork, row: Row[Any]) -> Finish | None:
         """The row's effects and its finish in `uow`; None when its lease was lost."""
