@@ -11,22 +11,22 @@ bounded. A long-lived websocket is not worth a span: Socket.IO is mounted outsid
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
-from leadengine_shared.tracing import linked_span, span
+from leadengine_shared.tracing import linked_span, span, tracer
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.http import ExcludeList
 from opentelemetry.util.types import AttributeValue
 from sqlalchemy import Row
 
-__all__ = ["emit_span", "inbox_row_span", "resumed", "traced_http"]
+__all__ = ["emit_span", "emit_spans", "inbox_row_span", "resumed", "traced_http"]
 
 UNTRACED_PATHS = ExcludeList([r"/metrics$", r"/healthz$", r"/readyz$"])
 """Scrapes and probes would be most of the spans and say nothing."""
@@ -120,13 +120,37 @@ def resumed(row_span: Span | None) -> Iterator[None]:
 
 
 @contextmanager
-def emit_span(
-    event: str, tenant_id: object, seq: int | None = None, *, cause: Context | None = None
-) -> Iterator[Span]:
-    """A Socket.IO emit (to this process's sockets, or through Redis to every API process),
-    a child of `cause`: the context its change was published in, when it is sent later."""
+def emit_span(event: str, tenant_id: object) -> Iterator[Span]:
+    """A Socket.IO emit made on its own (a typing relay), a child of the current span."""
     attributes: dict[str, AttributeValue] = {"realtime.event": event, "tenant.id": str(tenant_id)}
-    if seq is not None:
-        attributes["realtime.seq"] = seq
-    with span("realtime.emit", attributes, kind=SpanKind.PRODUCER, parent=cause) as current:
+    with span("realtime.emit", attributes, kind=SpanKind.PRODUCER) as current:
         yield current
+
+
+@contextmanager
+def emit_spans(emits: Sequence[tuple[str, object, int, Context]]) -> Iterator[None]:
+    """One span per Socket.IO emit of a batch (to this process's sockets, or through Redis to
+    every API process), each a child of the context its change was published in (its cause)."""
+    spans = [
+        tracer().start_span(
+            "realtime.emit",
+            context=cause,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "realtime.event": event,
+                "tenant.id": str(tenant_id),
+                "realtime.seq": seq,
+            },
+        )
+        for event, tenant_id, seq, cause in emits
+    ]
+    try:
+        yield
+    except Exception as error:
+        for each in spans:
+            each.record_exception(error)
+            each.set_status(Status(StatusCode.ERROR))
+        raise
+    finally:
+        for each in spans:
+            each.end()

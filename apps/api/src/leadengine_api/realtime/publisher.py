@@ -7,10 +7,10 @@ out in `seq` order: numbering, keeping and emitting happen under one lock. A fai
 logged and swallowed: the change is committed, and clients recover through catch-up or REST.
 
 Publishes made at the same moment (a worker announcing a whole batch with `asyncio.gather`)
-are sent together: their seqs reserved with one call per batch, kept with one write, and, on an
-in-process manager, emitted without waiting for each other. One by one, a batch of 100 inbound
-messages (300 events) took 300 sequential Redis round trips or event-loop turns, longer than
-applying the batch. Each emit's span stays a child of the span its change was published in.
+are sent together: their seqs reserved with one call per batch, kept with one write, emitted
+by one `Fanout.emit_all`. One by one, a batch of 100 inbound messages (300 events) took 900
+sequential Redis round trips or 300 event-loop turns, longer than applying the batch. Each
+emit's span stays a child of the span its change was published in.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 from uuid import UUID
 
 from leadengine_contracts.events import CircuitBreakerEvent, EventName
@@ -31,41 +30,22 @@ from opentelemetry.context import Context
 
 from leadengine_api.realtime.envelopes import Draft, drafts_for
 from leadengine_api.realtime.event_log import EventLog, KeptEvent
+from leadengine_api.realtime.fanout import Fanout, RoomEmit
 from leadengine_api.realtime.rooms import tenant_room
-from leadengine_api.telemetry import emit_span
+from leadengine_api.telemetry import emit_spans
 
-__all__ = ["Emitter", "RealtimePublisher"]
+__all__ = ["RealtimePublisher"]
 
 _log = get_logger("leadengine.realtime")
 
 
-class Emitter(Protocol):
-    """`socketio.AsyncServer` in an API process, a write-only `AsyncRedisManager` in a worker."""
-
-    async def emit(self, event: str, data: Any = None, *, room: str | None = None) -> Any: ...
-
-
 class RealtimePublisher:
-    """core's `EventPublisher` for Socket.IO clients.
+    """core's `EventPublisher` for Socket.IO clients."""
 
-    `concurrent_emits` only for an in-process manager: its `emit` queues the frame for every
-    socket before it first suspends, so emits started in `seq` order reach each socket in that
-    order. Through Redis each emit is a publish that must leave in order, so they are awaited
-    one after another.
-    """
-
-    def __init__(
-        self,
-        emitter: Emitter,
-        log: EventLog,
-        metrics: RealtimeMetrics,
-        *,
-        concurrent_emits: bool = False,
-    ) -> None:
-        self._emitter = emitter
+    def __init__(self, fanout: Fanout, log: EventLog, metrics: RealtimeMetrics) -> None:
+        self._fanout = fanout
         self._log = log
         self._metrics = metrics
-        self._concurrent_emits = concurrent_emits
         self._lock = asyncio.Lock()
         self._pending: list[_Pending] = []
 
@@ -103,15 +83,19 @@ class RealtimePublisher:
                 await self._send_batch(batch)
 
     async def _send_batch(self, batch: list[_Pending]) -> None:
+        """Number, keep, then emit; a failure is logged once for the batch and swallowed."""
         try:
-            firsts = await self._log.reserve(Counter(item.draft.tenant_id for item in batch))
-            outgoing = []
-            for item in batch:
-                tenant_id = item.draft.tenant_id
-                seq, firsts[tenant_id] = firsts[tenant_id], firsts[tenant_id] + 1
-                data = item.draft.build(seq).model_dump(mode="json")
-                outgoing.append((item, KeptEvent(seq, item.draft.name, data)))
-            await self._log.keep([(item.draft.tenant_id, kept) for item, kept in outgoing])
+            kept = await self._number_and_keep(batch)
+            emits = [
+                RoomEmit(event.event.value, event.data, tenant_room(item.draft.tenant_id))
+                for item, event in kept
+            ]
+            causes = [
+                (emit.event, item.draft.tenant_id, event.seq, item.cause)
+                for emit, (item, event) in zip(emits, kept, strict=True)
+            ]
+            with emit_spans(causes):
+                await self._fanout.emit_all(emits)
         except Exception as error:  # the changes are committed; clients catch up or reload
             _log.error(
                 "realtime.publish.failed",
@@ -120,27 +104,19 @@ class RealtimePublisher:
                 error=type(error).__name__,
             )
             return
-        emits = (self._emit(item, kept) for item, kept in outgoing)
-        if self._concurrent_emits:
-            await asyncio.gather(*emits)
-        else:
-            for emit in emits:
-                await emit
+        for item in batch:
+            self._metrics.emitted(item.draft.name.value)
 
-    async def _emit(self, item: _Pending, kept: KeptEvent) -> None:
-        name, tenant_id = item.draft.name.value, item.draft.tenant_id
-        try:
-            with emit_span(name, tenant_id, kept.seq, cause=item.cause):
-                await self._emitter.emit(name, kept.data, room=tenant_room(tenant_id))
-        except Exception as error:  # the change is committed; clients catch up or reload
-            _log.error(
-                "realtime.publish.failed",
-                name=name,
-                tenant_id=str(tenant_id),
-                error=type(error).__name__,
-            )
-            return
-        self._metrics.emitted(name)
+    async def _number_and_keep(self, batch: list[_Pending]) -> list[tuple[_Pending, KeptEvent]]:
+        firsts = await self._log.reserve(Counter(item.draft.tenant_id for item in batch))
+        kept = []
+        for item in batch:
+            tenant_id = item.draft.tenant_id
+            seq, firsts[tenant_id] = firsts[tenant_id], firsts[tenant_id] + 1
+            data = item.draft.build(seq).model_dump(mode="json")
+            kept.append((item, KeptEvent(seq, item.draft.name, data)))
+        await self._log.keep([(item.draft.tenant_id, event) for item, event in kept])
+        return kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from leadengine_api.auth.tokens import TokenService
 from leadengine_api.realtime.event_log import EventLog, MemoryEventLog, RedisEventLog
+from leadengine_api.realtime.fanout import Fanout, LocalFanout, RedisFanout
 from leadengine_api.realtime.publisher import RealtimePublisher
 from leadengine_api.realtime.sockets import SocketHandlers
 
@@ -66,7 +67,7 @@ class Realtime:
         origins = settings.cors_origins
         server = socketio.AsyncServer(
             async_mode="asgi",
-            client_manager=socketio.AsyncRedisManager(settings.redis_url, channel=REDIS_CHANNEL)
+            client_manager=RedisFanout(settings.redis_url, channel=REDIS_CHANNEL)
             if settings.redis_url
             else None,
             cors_allowed_origins="*" if "*" in origins else (origins or None),
@@ -80,8 +81,8 @@ class Realtime:
         metrics = RealtimeMetrics(registry)
         SocketHandlers(server, tokens, new_unit_of_work, metrics).register()
         log = _event_log(settings)
-        publisher = RealtimePublisher(server, log, metrics, concurrent_emits=not settings.redis_url)
-        return cls(server, log, publisher)
+        fanout: Fanout = server.manager if settings.redis_url else LocalFanout(server)
+        return cls(server, log, RealtimePublisher(fanout, log, metrics))
 
     def wrap(self, app: ASGIApp, path: str) -> ASGIApp:
         """One ASGI app: Socket.IO at `path`, everything else (and the lifespan) to `app`."""
@@ -102,7 +103,7 @@ async def worker_publisher(
         _log.warning("realtime.worker.disabled", reason="REDIS_URL is not set")
         yield None
         return
-    manager = socketio.AsyncRedisManager(settings.redis_url, channel=REDIS_CHANNEL, write_only=True)
+    manager = RedisFanout(settings.redis_url, channel=REDIS_CHANNEL, write_only=True)
     log = RedisEventLog(Redis.from_url(settings.redis_url), settings.realtime_catch_up_events)
     try:
         yield RealtimePublisher(manager, log, RealtimeMetrics(registry))
