@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from leadengine_core.errors import Conflict, NotFound
 from leadengine_core.instances import InstanceStatus
+from leadengine_storage.repositories import SqlInstanceRepository
 from leadengine_storage.testing import NewUnitOfWork, SeededTenant, assert_utc, store_committed
+from leadengine_storage.unit_of_work import SqlUnitOfWork
 
 T0 = datetime(2025, 8, 9, 10, 11, 12, 131415, tzinfo=UTC)
 
@@ -53,6 +55,24 @@ async def test_a_broker_session_routes_to_its_tenant_even_when_tombstoned(
     assert routed_gone is not None
     assert routed_gone.tenant_id == tenant_b.id
     assert unknown is None
+
+
+async def test_a_batch_of_broker_sessions_routes_in_one_read(
+    new_uow: NewUnitOfWork, tenant_a: SeededTenant, tenant_b: SeededTenant
+) -> None:
+    gone = tenant_b.factory.instance(broker_id="old-session")
+    gone.tombstone(T0)
+    await store_committed(new_uow, gone)
+    asked = {tenant_a.instance.broker_id, tenant_b.instance.broker_id, "old-session", "never"}
+
+    async with new_uow() as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        routes = await SqlInstanceRepository(uow.connection).route_by_broker_ids(asked)
+        each = {broker_id: await uow.instances.route_by_broker_id(broker_id) for broker_id in asked}
+
+    assert routes == {key: value for key, value in each.items() if value is not None}
+    assert routes["old-session"].tenant_id == tenant_b.id
+    assert "never" not in routes
 
 
 async def test_a_taken_broker_id_is_refused_without_saying_by_whom(

@@ -145,12 +145,14 @@ class InboundProcessor:
 
     async def _apply_batch(self, uow: BatchUnitOfWork, rows: Sequence[Row[Any]]) -> list[_Applied]:
         """Each row's finish, its span and the events it recorded, once all are written."""
-        routes = _Routes(SqlInstanceRepository(uow.connection))
+        routes = await SqlInstanceRepository(uow.connection).route_by_broker_ids(
+            {row.broker_id for row in rows}
+        )
         applied: list[_Applied] = []
         work: list[tuple[Row[Any], WhatsAppInstance, InboundEvent]] = []
         for row in rows:
             event = event_for(row.source, row.payload, row.dedupe_key)
-            target = _target(row, event, await routes.get(row.broker_id), self._clock.now())
+            target = _target(row, event, routes.get(row.broker_id), self._clock.now())
             if isinstance(target, Finish):
                 applied.append(_Applied(row, target, None, []))
             elif isinstance(target[1], ConnectionUpdate):
@@ -314,16 +316,3 @@ class _Applied(NamedTuple):
     finish: Finish
     span: Span | None
     events: list[DomainEvent]
-
-
-class _Routes:
-    """Instances by broker id, read once per batch."""
-
-    def __init__(self, instances: SqlInstanceRepository) -> None:
-        self._instances = instances
-        self._known: dict[str, WhatsAppInstance | None] = {}
-
-    async def get(self, broker_id: str) -> WhatsAppInstance | None:
-        if broker_id not in self._known:
-            self._known[broker_id] = await self._instances.route_by_broker_id(broker_id)
-        return self._known[broker_id]

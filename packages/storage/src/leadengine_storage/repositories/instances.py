@@ -3,7 +3,7 @@ names only the session and the instance found by it decides the tenant."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -42,6 +42,18 @@ class SqlInstanceRepository(InstanceRepository):
         )
         row = (await self._connection.execute(query)).first()
         return None if row is None else _instance(row)
+
+    async def route_by_broker_ids(self, broker_ids: Collection[str]) -> dict[str, WhatsAppInstance]:
+        """`route_by_broker_id` for a worker batch's instances at once (unknown ids absent)."""
+        if not broker_ids:
+            return {}
+        query = (
+            select(whatsapp_instances)
+            .where(whatsapp_instances.c.broker_id.in_(broker_ids))
+            .execution_options(**UNSCOPED)
+        )
+        rows = (await self._connection.execute(query)).all()
+        return {row.broker_id: _instance(row) for row in rows}
 
     async def add(self, tenant_id: UUID, instance: WhatsAppInstance) -> None:
         ensure_same_tenant(tenant_id, instance.tenant_id)
