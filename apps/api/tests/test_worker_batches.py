@@ -55,9 +55,13 @@ def _customer(number: int) -> tuple[str, str]:
     return f"55319888870{number:02d}@s.whatsapp.net", f"+55319888870{number:02d}"
 
 
-def _text(message_id: str, number: int, text: str = "Oi") -> dict[str, Any]:
+def _text(
+    message_id: str, number: int, text: str = "Oi", instance: str = BROKER_ID
+) -> dict[str, Any]:
     chat, phone = _customer(number)
-    return samples.message_inbound(message_id=message_id, chat_id=chat, phone=phone, text=text)
+    return samples.message_inbound(
+        message_id=message_id, chat_id=chat, phone=phone, text=text, instance=instance
+    )
 
 
 def _conversation() -> list[dict[str, Any]]:
@@ -114,7 +118,7 @@ async def _append(
         inbox.InboxEntry(
             id=_INBOX_IDS.new_id(),
             dedupe_key=parsed.item.dedupe_key,
-            broker_id=BROKER_ID,
+            broker_id=instance.broker_id,
             tenant_id=instance.tenant_id,
             source=Source.BROKER.value,
             kind=parsed.item.event.kind,
@@ -214,6 +218,43 @@ async def test_a_batch_ends_exactly_as_the_same_rows_applied_one_by_one(
     assert len(expected["messages"]) == 18 + 3
     assert {row.status for row in expected["inbox"]} == {"done"}
     assert len(batch_statements) * 4 < len(row_statements)
+
+
+async def test_a_batch_across_tenants_ends_exactly_as_row_by_row(engine: AsyncEngine) -> None:
+    """Returning customers of two tenants, with the same phone numbers, in one batch: their
+    contacts, identities and tags are read for all tenants at once and must not mix."""
+
+    async def run(batch_size: int) -> dict[str, Any]:
+        make = EntityFactory()
+        instances = []
+        async with SqlUnitOfWork(engine) as uow:
+            for broker_id in ("tenant-a-session", "tenant-b-session"):
+                mine = make.for_tenant(make.ids.new_id())
+                tenant = mine.tenant()
+                instance = mine.instance(broker_id=broker_id)
+                await uow.tenants.add(tenant)
+                await uow.instances.add(tenant.id, instance)
+                await uow.queues.add(tenant.id, mine.queue())
+                instances.append(instance)
+            await uow.commit()
+        for round_, size in enumerate((1, batch_size)):
+            for instance in instances:
+                bodies = [
+                    _text(f"{instance.broker_id}-{round_}-{n}", n, instance=instance.broker_id)
+                    for n in range(5)
+                ]
+                await _append(engine, instance, bodies)
+            processor, metrics = _processor(engine, batch_size=size, worker=round_ + 1)
+            await _drain(processor)
+            assert _fallbacks(metrics) == {}
+        return await _snapshot(engine)
+
+    expected = await run(batch_size=1)
+    await truncate_all(engine)
+
+    assert await run(batch_size=50) == expected
+    assert len(expected["contacts"]) == 10
+    assert len({row.tenant_id for row in expected["contact_identities"]}) == 2
 
 
 async def test_a_batch_that_needs_a_merge_is_applied_row_by_row_instead(

@@ -141,10 +141,7 @@ class _Contacts(SqlContactRepository):
                 .with_for_update()
             )
             rows = list((await self._connection.execute(locked)).all())
-        found: list[Contact] = []
-        for tenant_id in {row.tenant_id for row in rows}:
-            mine = [row for row in rows if row.tenant_id == tenant_id]
-            found += await self._assemble(tenant_id, mine)
+        found = await self._assemble_across(rows)
         for key in wanted:
             self._by_key.setdefault(key, None)
         for contact in found:

@@ -10,7 +10,7 @@ with the survivor's open ticket or lead moves nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -27,11 +27,23 @@ from leadengine_core.errors import Conflict, DomainError, NotFound
 from leadengine_core.pagination import Page
 from leadengine_core.ports import DEFAULT_PAGE_SIZE, ContactRepository
 from leadengine_core.tenants import ensure_same_tenant
-from sqlalchemy import Row, Select, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from leadengine_storage.integrity import Violation
 from leadengine_storage.pagination import Keyset, fetch_page, page_of
+from leadengine_storage.portable_sql import keys_in
 from leadengine_storage.repositories.contact_filters import contact_conditions
 from leadengine_storage.repositories.contact_identities import (
     Identity,
@@ -212,16 +224,28 @@ class SqlContactRepository(ContactRepository):
         return contact
 
     async def _assemble(self, tenant_id: UUID, rows: Sequence[Row[Any]]) -> list[Contact]:
-        """Contacts from their rows, with identities and tags in two queries for all of them."""
+        """Contacts of one tenant from their rows, with identities and tags in two queries."""
         ids = [row._mapping["id"] for row in rows]
-        if not ids:
+        return await self._with_details(
+            rows, lambda table: (table.c.tenant_id == tenant_id) & table.c.contact_id.in_(ids)
+        )
+
+    async def _assemble_across(self, rows: Sequence[Row[Any]]) -> list[Contact]:
+        """The same for rows of many tenants (a worker batch): still two queries, not two per
+        tenant."""
+        owners = [(row._mapping["tenant_id"], row._mapping["id"]) for row in rows]
+        return await self._with_details(
+            rows, lambda table: keys_in([table.c.tenant_id, table.c.contact_id], owners)
+        )
+
+    async def _with_details(
+        self, rows: Sequence[Row[Any]], owned_by: Callable[[Table], ColumnElement[bool]]
+    ) -> list[Contact]:
+        if not rows:
             return []
         identities: dict[UUID, list[Identity]] = defaultdict(list)
         identity_rows = await self._connection.execute(
-            select(contact_identities).where(
-                contact_identities.c.tenant_id == tenant_id,
-                contact_identities.c.contact_id.in_(ids),
-            )
+            select(contact_identities).where(owned_by(contact_identities))
         )
         for identity in identity_rows:
             kind = IdentityKind(identity.kind)
@@ -229,7 +253,7 @@ class SqlContactRepository(ContactRepository):
         tags: dict[UUID, list[str]] = defaultdict(list)
         tag_rows = await self._connection.execute(
             select(contact_tags)
-            .where(contact_tags.c.tenant_id == tenant_id, contact_tags.c.contact_id.in_(ids))
+            .where(owned_by(contact_tags))
             .order_by(contact_tags.c.contact_id, contact_tags.c.position)
         )
         for tag in tag_rows:
