@@ -29,8 +29,10 @@ from leadengine_core.testing import EntityFactory
 from leadengine_core.users import Role
 from leadengine_shared.metrics import sample_value
 from leadengine_shared.settings import load_settings
+from leadengine_shared.testing import require_service_url
 from leadengine_storage.engine import create_engine
 from leadengine_storage.testing import truncate_all
+from redis.asyncio import Redis
 
 JWT_SECRET = "realtime-test-secret-" + "x" * 32
 EventLog = list[tuple[str, dict[str, Any]]]
@@ -400,6 +402,47 @@ async def test_publishes_made_at_once_arrive_everywhere_in_seq_order(
     heard = await globex_socket.wait_for(lambda events: len(events) >= len(expected))
     assert {data["tenantId"] for _, data in heard} == {globex.tenant_id}
     assert [data["seq"] for _, data in heard] == list(range(1, len(expected) + 1))
+
+
+@pytest.mark.redis
+async def test_a_batch_published_by_another_process_arrives_once_in_seq_order(
+    database_url: str, listeners: Callable[[], Listener]
+) -> None:
+    """Two API processes sharing Redis (two apps, each with its own manager): a batch
+    published at once by B reaches a socket on A and a socket on B exactly once, in order."""
+    redis_url = require_service_url("LEADENGINE_TEST_REDIS_URL")
+    engine = create_engine(database_url)
+    await truncate_all(engine)
+    await engine.dispose()
+    settings = load_settings(
+        database_url=database_url, environment="test", jwt_secret=JWT_SECRET, redis_url=redis_url
+    )
+    a, b = AppContext.build(settings), AppContext.build(settings)
+    async with (
+        serve(served_app(a)) as url_a,
+        serve(served_app(b)) as url_b,
+        httpx.AsyncClient(base_url=url_a, timeout=30) as http,
+    ):
+        acme = await register_tenant(http, "acme")
+        on_a, on_b = listeners(), listeners()
+        for listener, url in ((on_a, url_a), (on_b, url_b)):
+            await listener.client.connect(
+                url, auth={"token": acme.access_token}, transports=["websocket"], wait_timeout=10
+            )
+        await asyncio.sleep(0.5)  # A's Redis listener is subscribed
+        batches = [direct_events(acme.tenant_id) for _ in range(30)]
+
+        await asyncio.gather(*(b.realtime.publisher.publish(batch) for batch in batches))
+
+        for listener in (on_a, on_b):
+            heard = await listener.wait_for(lambda events: len(events) >= 90)
+            await asyncio.sleep(0.3)  # nothing more arrives
+            assert len(listener.events) == 90
+            seqs = [data["seq"] for _, data in heard]
+            assert seqs == sorted(seqs)
+            assert len(set(seqs)) == 90
+        await a.realtime.close()
+        await b.realtime.close()
 
 
 async def test_catch_up_returns_what_a_disconnected_client_missed(

@@ -9,6 +9,10 @@ or, through Redis, a round trip; a worker batch of 100 inbound messages is 300 e
 - Through Redis (`RedisFanout`): this host's sockets get their frames the same way, then the
   whole batch is published in one pipeline, in order, as the messages python-socketio's
   pub/sub managers exchange (the other processes' managers read them as usual).
+- Receiving through Redis, python-socketio's listener handles one message at a time and waits
+  for every socket's task before reading the next: a loop turn per message, which at 600
+  events/s fell seconds behind. `RedisFanout` hands each message on without waiting; its
+  frames are queued, in arrival order, as soon as that task runs.
 """
 
 from __future__ import annotations
@@ -49,6 +53,17 @@ class LocalFanout:
 class RedisFanout(socketio.AsyncRedisManager):  # type: ignore[misc]
     """python-socketio's Redis manager, plus `emit_all`. Write-only in a worker process,
     which has no sockets of its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._delivering: set[asyncio.Task[None]] = set()
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """Queue the emit for this host's sockets without waiting for them. Tasks start in the
+        order they are created, and each queues every socket's frame before it suspends."""
+        task = asyncio.create_task(super()._handle_emit(message))
+        self._delivering.add(task)
+        task.add_done_callback(self._delivering.discard)
 
     async def emit_all(self, emits: Sequence[RoomEmit]) -> None:
         messages = [self._message(emit) for emit in emits]
