@@ -32,7 +32,6 @@ from leadengine_shared.settings import load_settings
 from leadengine_shared.testing import require_service_url
 from leadengine_storage.engine import create_engine
 from leadengine_storage.testing import truncate_all
-from redis.asyncio import Redis
 
 JWT_SECRET = "realtime-test-secret-" + "x" * 32
 EventLog = list[tuple[str, dict[str, Any]]]
