@@ -13,13 +13,18 @@ reads whatever the server already sent, so a connection the server closed (resta
 `pg_terminate_backend`, idle timeout) is replaced, as `pool_pre_ping` would, without the
 `SELECT 1` that costs every request a round trip. Connections are recycled after an hour, so
 one silently dropped by the network (no FIN ever arrives) does not linger in the pool.
+
+JSON columns (every ticket and message has several, mostly `[]` or `{}`) are decoded with
+msgspec, about ten times faster per value than the standard library that psycopg uses.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from leadengine_core.errors import ValidationFailed
 from psycopg import OperationalError
 from psycopg.pq import ConnStatus
@@ -74,6 +79,7 @@ def create_engine(
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
         pool_recycle=POOL_RECYCLE_SECONDS,
+        json_deserializer=_json_loads,
         # Sessions in UTC: psycopg then hands back `datetime.UTC` values, which `UtcDateTime`
         # passes through instead of converting every time column of every row.
         connect_args={"options": "-c timezone=UTC"},
@@ -100,6 +106,15 @@ def _closed_by_server(
         raise InvalidatePoolError(str(closed)) from closed
     if pgconn.status != ConnStatus.OK:
         raise InvalidatePoolError("the server closed the connection")
+
+
+def _json_loads(document: bytes | memoryview | str) -> Any:
+    """msgspec, or the standard library for the documents msgspec refuses but PostgreSQL
+    stores (a number beyond a float's range, such as `1e400`, which `json` reads as inf)."""
+    try:
+        return msgspec.json.decode(document)
+    except msgspec.MsgspecError:
+        return json.loads(bytes(document) if isinstance(document, memoryview) else document)
 
 
 def _refused_value(context: ExceptionContext) -> BaseException | None:
