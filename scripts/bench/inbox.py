@@ -13,6 +13,9 @@ replayed with plain psycopg at the same offered load. It prints the ratios and t
 (EXPLAIN ANALYZE), and flags any sequential scan.
 
     uv run python scripts/bench/inbox.py [--server-url URL] [--seconds 20] [--rate 50]
+
+Seeding takes minutes; `--reuse` keeps a database this script seeded before (same --database
+and --scale) instead of dropping and seeding it again.
 """
 
 from __future__ import annotations
@@ -271,17 +274,40 @@ def _messages(
         }
 
 
-def recreate_database(server_url: str, name: str) -> tuple[str, str]:
-    server = make_url(server_url)
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name)
+def database_urls(server_url: str, name: str) -> tuple[str, str]:
+    """The SQLAlchemy URL and the libpq one of database `name` on that server."""
+    url = make_url(server_url).set(database=name)
     return (
         url.render_as_string(hide_password=False),
         url.set(drivername="postgresql").render_as_string(hide_password=False),
     )
+
+
+def recreate_database(server_url: str, name: str) -> None:
+    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def already_seeded(libpq: str) -> Seeded | None:
+    """The bench tenant of an earlier run, or None when the database is missing or empty.
+
+    The long thread is the bench tenant's ticket with the most messages."""
+    try:
+        conn = psycopg.connect(libpq)
+    except psycopg.OperationalError:
+        return None
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('messages') IS NOT NULL")
+        if not cur.fetchone()[0]:  # type: ignore[index]
+            return None
+        cur.execute(
+            "SELECT m.ticket_id FROM messages m JOIN tenants t ON t.id = m.tenant_id"
+            " WHERE t.slug = 'bench' GROUP BY m.ticket_id ORDER BY count(*) DESC LIMIT 1"
+        )
+        row = cur.fetchone()
+    return Seeded("bench", "admin@bench.bench", row[0]) if row else None
 
 
 async def paced(
@@ -385,15 +411,21 @@ async def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--scale", type=float, default=1.0, help="shrink the data set (smoke runs)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep an already seeded --database (skip seeding)"
+    )
     args = parser.parse_args()
     global TICKETS, MESSAGES, LONG_THREAD, DEEP_OFFSET, OTHER_TICKETS
     TICKETS, MESSAGES = int(TICKETS * args.scale), int(MESSAGES * args.scale)
     LONG_THREAD, DEEP_OFFSET = int(LONG_THREAD * args.scale), int(DEEP_OFFSET * args.scale)
     OTHER_TICKETS = int(OTHER_TICKETS * args.scale)
 
-    url, libpq = recreate_database(args.server_url, args.database)
-    await asyncio.to_thread(migrate.upgrade, url)
-    seeded = await asyncio.to_thread(seed, libpq)
+    url, libpq = database_urls(args.server_url, args.database)
+    seeded = await asyncio.to_thread(already_seeded, libpq) if args.reuse else None
+    if seeded is None:
+        recreate_database(args.server_url, args.database)
+        await asyncio.to_thread(migrate.upgrade, url)
+        seeded = await asyncio.to_thread(seed, libpq)
 
     port = free_port()
     env = {

@@ -32,6 +32,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,
+        # The request-context middleware writes the access line (`http.request`); uvicorn's
+        # own is muted by `configure_logging`, and off it is not even formatted.
+        access_log=False,
         proxy_headers=True,
     )
     return 0
