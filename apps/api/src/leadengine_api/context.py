@@ -29,6 +29,7 @@ from leadengine_api.features.inbound.service import InboxIntake
 from leadengine_api.features.instances.broker import BrokerHandle
 from leadengine_api.features.instances.metrics import InstanceSyncMetrics
 from leadengine_api.realtime.server import Realtime
+from leadengine_api.worker.notifications import InboxNotifier
 
 __all__ = ["AppContext"]
 
@@ -92,10 +93,20 @@ class AppContext:
             broker=BrokerHandle(whatsapp, registry),
             instance_sync_metrics=InstanceSyncMetrics(registry),
             realtime=Realtime.build(settings, tokens, new_unit_of_work, registry),
-            inbox_intake=InboxIntake(engine, settings.database_connection_limit),
+            inbox_intake=InboxIntake(
+                engine, settings.database_connection_limit, _notifier(settings, engine)
+            ),
         )
 
     async def close(self) -> None:
+        await self.inbox_intake.close()
         await self.broker.close()
         await self.realtime.close()
         await self.engine.dispose()
+
+
+def _notifier(settings: Settings, engine: AsyncEngine) -> InboxNotifier | None:
+    """Only PostgreSQL has workers in other processes to wake."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return InboxNotifier(settings.database_url, settings.inbound_worker_poll_seconds)

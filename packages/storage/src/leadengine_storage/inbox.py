@@ -8,8 +8,9 @@ rather than JSONB because `\\u0000` is valid JSON that PostgreSQL's JSONB refuse
 Routing, re-arming and draining work across tenants, so those statements are deliberately not
 tenant-scoped; the admin views (`list_rows`, `replay` with a tenant) are.
 
-`deliver` is the webhook's write: on PostgreSQL one statement routes, inserts and notifies, so
-on an autocommit connection it is its own transaction and costs one round trip (ADR 0010).
+`deliver` is the webhook's write: on PostgreSQL one statement routes and inserts, so on an
+autocommit connection it is its own transaction and costs one round trip (ADR 0010). It does
+not NOTIFY: that would serialise every delivery's commit (ADR 0013); the caller wakes workers.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ async def deliver(
     trace_context: str | None = None,
 ) -> Delivered:
     """Route each event to the tenant of the instance with its broker id (none: unroutable; a
-    deleted instance: dropped), insert the new keys and wake the workers on commit.
+    deleted instance: dropped) and insert the new keys; waking the workers is the caller's.
 
     PostgreSQL: one statement, so on an autocommit connection it is its own transaction (the
     webhook's, ADR 0010). SQLite: a lookup then `append`, in the caller's transaction."""
@@ -186,18 +187,14 @@ _DELIVER = text(
         FROM routed WHERE NOT deleted
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING 1
-    ), notified AS (
-        SELECT pg_notify(:channel, '') FROM inserted LIMIT 1
     )
     SELECT (SELECT count(*) FROM inserted) AS inserted,
-        (SELECT count(*) FROM routed WHERE deleted) AS dropped,
-        (SELECT count(*) FROM notified) AS notified  -- reading `notified` is what runs it
+        (SELECT count(*) FROM routed WHERE deleted) AS dropped
     """
 ).bindparams(
     bindparam("now", type_=UtcDateTime),
     unroutable=UNROUTABLE,
     pending=PENDING,
-    channel=NOTIFY_CHANNEL,
 )
 
 

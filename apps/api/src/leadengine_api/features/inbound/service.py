@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from leadengine_api.features.inbound.envelopes import ParsedItem, Source
 from leadengine_api.features.inbound.webhook_auth import WebhookRefused
+from leadengine_api.worker.notifications import InboxNotifier
 
 __all__ = ["Accepted", "InboxIntake", "accept"]
 
@@ -42,21 +43,34 @@ class InboxIntake:
     On PostgreSQL `inbox.deliver` is a single statement, so it runs on an autocommit connection:
     its own transaction, committed before it returns, without BEGIN and COMMIT round trips. At
     most `slots` deliveries (the pool's size) hold a connection at once: under a burst the rest
-    wait here rather than open overflow connections the pool closes again on return.
+    wait here rather than open overflow connections the pool closes again on return. Workers in
+    other processes hear of committed rows from `notifier`, which coalesces (ADR 0013).
     """
 
-    def __init__(self, engine: AsyncEngine, slots: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, slots: int, notifier: InboxNotifier | None = None
+    ) -> None:
         self._engine = (
             engine.execution_options(isolation_level="AUTOCOMMIT")
             if engine.dialect.name == "postgresql"
             else engine
         )
         self._slots = asyncio.Semaphore(slots)
+        self._notifier = notifier
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         async with self._slots, self._engine.begin() as connection:
             yield connection
+
+    def committed(self) -> None:
+        """Rows were committed: wake the workers of other processes."""
+        if self._notifier is not None:
+            self._notifier.committed()
+
+    async def close(self) -> None:
+        if self._notifier is not None:
+            await self._notifier.close()
 
 
 async def accept(
@@ -69,7 +83,7 @@ async def accept(
     trace_context: str | None = None,
 ) -> Accepted:
     """Append the storable events; raise `WebhookRefused` (nothing stored) when any is
-    rejected. The caller wakes the worker after this returns, i.e. after the commit."""
+    rejected. Other processes' workers are notified here; the caller wakes its own worker."""
     _refuse_rejected(parsed)
     for item in parsed:
         if isinstance(item.item.event, IgnoredEvent):
@@ -91,6 +105,8 @@ async def accept(
     delivered = inbox.Delivered(inserted=0, dropped=0)
     if events:
         delivered = await _deliver(intake, events, source, now, trace_context, metrics)
+    if delivered.inserted:
+        intake.committed()
     metrics.webhook("ignored", "instance_deleted", delivered.dropped)
     duplicates = len(events) - delivered.dropped - delivered.inserted + in_batch_duplicates
     metrics.webhook("accepted", source.value, delivered.inserted)
